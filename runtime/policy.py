@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from host_abi.ops import DEFAULT_GRANTS, GATEWAY_SCOPES, SANDBOX_SCOPES, STUDIO_
 from .errors import ManifestError, PolicyError
 from .manifest import Manifest
 
-__all__ = ["Policy", "PluginPolicy", "Limits", "EffectivePlugin", "load_policy", "TIERS",
+__all__ = ["detect_runtime", "Policy", "PluginPolicy", "Limits", "EffectivePlugin", "load_policy", "TIERS",
            "effective_settings", "IDENTITY_PATTERN"]
 
 #: Isolation tiers by name; the first is the default.
@@ -78,6 +79,23 @@ POLICY_SCHEMA: dict[str, Any] = {
     },
 }
 _validator = jsonschema.Draft202012Validator(POLICY_SCHEMA)
+
+
+def detect_runtime(environ: Mapping[str, str] | None = None) -> str:
+    """``studio`` or ``gateway``, decided from the environment as the Go SDK does.
+
+    ``PLUGIN_RUNTIME`` (studio/gateway) first, then ``GATEWAY_MODE`` in (edge,
+    standalone_gateway), then ``MICROGATEWAY_MODE=standalone``; anything else is studio.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get("PLUGIN_RUNTIME", "").strip().lower()
+    if value in ("studio", "gateway"):
+        return value
+    if env.get("GATEWAY_MODE", "").strip().lower() in ("edge", "standalone_gateway"):
+        return "gateway"
+    if env.get("MICROGATEWAY_MODE", "").strip().lower() == "standalone":
+        return "gateway"
+    return "studio"
 
 
 @dataclass(frozen=True)
@@ -219,7 +237,7 @@ def effective_settings(manifest: Manifest, policy: Policy, identity: str, *,
                                           f"not allowed for hook {spec.name}")
                     fail[spec.number] = chosen
     chosen_tier = tier or entry.tier or default.tier or "wasm"
-    chosen_runtime = runtime or entry.runtime or default.runtime or "gateway"
+    chosen_runtime = runtime or entry.runtime or default.runtime or detect_runtime()
     return EffectivePlugin(
         identity=identity, tier=chosen_tier,
         trust=entry.trust or default.trust or "untrusted", runtime=chosen_runtime,

@@ -1,0 +1,240 @@
+"""The embedding API: a runtime from a config, load plugins, call hooks, close.
+
+.. code-block:: python
+
+    from runtime import Runtime, RuntimeConfig
+
+    with Runtime(RuntimeConfig(tier="inprocess", ephemeral=True)) as rt:
+        rt.load("examples/request_enricher", config={"instruction": "Be brief."})
+        answer = rt.call("request_enricher", "process_post_auth", {"request": {...}})
+
+Requests and answers are dicts in envelope form (proto field names; bytes fields as
+latin-1 strings, see ``host_abi/ABI.md``) or protobuf messages of ``runtime.wire``.
+Every failure is a :class:`runtime.errors.PluginRuntimeError` with a stable code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from google.protobuf.message import Message
+
+from host_abi.errors import ErrorCode
+from host_abi.hooks import HookSpec
+
+from .backends.base import Backend
+from .broker.events import EventBus, Subscription, Event as BusEvent
+from .broker.fixtures import Fixtures, load_fixtures
+from .broker.kv import KVStore, MemoryKV, SQLiteKV
+from .broker.logs import PluginLogger
+from .broker.services import ServiceBroker
+from .config import flatten_config, validate_config
+from .dispatch import PluginHost
+from .errors import LoadError, PluginRuntimeError, TierUnavailable, UsageError
+from .manifest import load_manifest
+from .messages import to_envelope
+from .policy import Policy, effective_settings, load_policy
+
+__all__ = ["Runtime", "RuntimeConfig", "default_state_dir", "available_tiers"]
+
+log = logging.getLogger("runtime")
+
+
+def default_state_dir() -> Path:
+    """Where state lives by default: ``$XDG_STATE_HOME/gateway-plugin-sandbox`` (or
+    ``~/.local/state/...``)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "gateway-plugin-sandbox"
+
+
+def available_tiers() -> dict[str, str]:
+    """Each tier and whether it can run here (``"available"`` or the reason it cannot)."""
+    return {
+        "inprocess": "available",
+        "wasm": "not implemented yet (the wasm tier is being built; use --tier inprocess)",
+        "subinterpreter": "not implemented yet",
+        "process": "not implemented yet",
+    }
+
+
+def _backend(tier: str) -> Backend:
+    if tier == "inprocess":
+        from .backends.inprocess import InProcessBackend
+        return InProcessBackend()
+    reason = available_tiers().get(tier, f"unknown tier {tier!r}")
+    raise TierUnavailable(f"tier {tier!r} is not available: {reason}")
+
+
+@dataclass
+class RuntimeConfig:
+    """How a runtime is set up. Every field has a sensible default."""
+
+    #: The operator's policy: a Policy, a path to a policy file, or None (built-in).
+    policy: Policy | str | Path | None = None
+    #: Tier for plugins the policy does not place (None: the policy's default, else wasm).
+    tier: str | None = None
+    #: "studio" or "gateway" (None: the policy, else detected from the environment).
+    runtime: str | None = None
+    #: Directory of the SQLite KV (None: :func:`default_state_dir`).
+    state_dir: str | Path | None = None
+    #: Keep KV in memory only.
+    ephemeral: bool = False
+    #: Look-up data for the embedded services: Fixtures, a path, or None.
+    fixtures: Fixtures | str | Path | None = None
+    #: Scopes granted on top of the policy (the operator's command-line grants).
+    extra_grants: frozenset[str] = field(default_factory=frozenset)
+    #: A KV store to use instead of creating one (tests, custom backends).
+    kv: KVStore | None = None
+
+
+class Runtime:
+    """A plugin runtime: services, loaded plugins, and the calls into them. Thread-safe."""
+
+    def __init__(self, config: RuntimeConfig | None = None) -> None:
+        self.config = config or RuntimeConfig()
+        c = self.config
+        self.policy = c.policy if isinstance(c.policy, Policy) else load_policy(c.policy)
+        if c.kv is not None:
+            self.kv: KVStore = c.kv
+        elif c.ephemeral:
+            self.kv = MemoryKV()
+        else:
+            state = Path(c.state_dir) if c.state_dir is not None else default_state_dir()
+            self.kv = SQLiteKV(state / "kv.sqlite3")
+        fixtures = c.fixtures if isinstance(c.fixtures, Fixtures) else load_fixtures(c.fixtures)
+        self.bus = EventBus(self._deliver_event)
+        self.broker = ServiceBroker(self.kv, PluginLogger(), self.bus, fixtures)
+        self._plugins: dict[str, PluginHost] = {}
+        self._backends: dict[str, Backend] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- plugins --------------------------------------------------------------------------
+    def load(self, path: str | Path, *, name: str | None = None, tier: str | None = None,
+             config: Mapping[str, Any] | None = None) -> PluginHost:
+        """Load the plugin in directory ``path`` under the identity ``name``.
+
+        ``name`` (default: the directory's name, lowercased) is the plugin's identity: its
+        KV namespace and event origin, and its key in the policy. ``config`` is merged
+        over the policy's config, validated against the plugin's schema, flattened and
+        given to ``initialize`` on every instance.
+
+        Raises:
+            ManifestError, PolicyError, ConfigError, TierUnavailable, LoadError.
+        """
+        self._check_open()
+        directory = Path(path)
+        manifest = load_manifest(directory)
+        identity = name or directory.resolve().name.lower().replace(" ", "-")
+        settings = effective_settings(manifest, self.policy, identity,
+                                      tier=tier or self.config.tier, runtime=self.config.runtime,
+                                      extra_grants=self.config.extra_grants)
+        merged = {**settings.config, **(config or {})}
+        validate_config(merged, manifest.config_schema, identity)
+        flat = flatten_config(merged)
+        with self._lock:
+            if identity in self._plugins:
+                raise UsageError(f"a plugin named {identity!r} is already loaded; pass another name",
+                                 plugin=identity)
+            backend = self._backends.get(settings.tier)
+            if backend is None:
+                backend = self._backends[settings.tier] = _backend(settings.tier)
+        host = PluginHost(manifest=manifest, settings=settings, backend=backend,
+                          broker=self.broker, init_config=flat)
+        with self._lock:
+            self._plugins[identity] = host
+        return host
+
+    def plugin(self, name: str) -> PluginHost:
+        """The loaded plugin ``name``.
+
+        Raises:
+            UsageError: PLUGIN_NOT_FOUND.
+        """
+        host = self._plugins.get(name)
+        if host is None:
+            raise UsageError(f"no plugin named {name!r} is loaded (loaded: {sorted(self._plugins)})",
+                             code=ErrorCode.PLUGIN_NOT_FOUND, plugin=name)
+        return host
+
+    @property
+    def plugins(self) -> dict[str, PluginHost]:
+        return dict(self._plugins)
+
+    def unload(self, name: str) -> None:
+        host = self.plugin(name)
+        with self._lock:
+            self._plugins.pop(name, None)
+        self.bus.unsubscribe_plugin(name)
+        host.close()
+
+    # -- calls ----------------------------------------------------------------------------
+    @staticmethod
+    def _msg(request: Mapping[str, Any] | Message) -> Mapping[str, Any]:
+        return to_envelope(request) if isinstance(request, Message) else request
+
+    def call(self, plugin: str, hook: str | int | HookSpec, request: Mapping[str, Any] | Message,
+             *, timeout_ms: int | None = None) -> dict[str, Any]:
+        """Run a unary hook and return the answer in envelope form.
+
+        ``timeout_ms=0`` runs in the caller's thread with no deadline.
+
+        Raises:
+            PluginRuntimeError: see :mod:`runtime.errors`.
+        """
+        self._check_open()
+        return self.plugin(plugin).call(hook, self._msg(request), timeout_ms=timeout_ms)
+
+    def call_or_fail_answer(self, plugin: str, hook: str | int | HookSpec,
+                            request: Mapping[str, Any] | Message, *, timeout_ms: int | None = None
+                            ) -> tuple[dict[str, Any], PluginRuntimeError | None]:
+        """Run a hook; on failure, answer with the hook's fail policy (see PluginHost)."""
+        self._check_open()
+        return self.plugin(plugin).call_or_fail_answer(hook, self._msg(request), timeout_ms=timeout_ms)
+
+    def stream(self, plugin: str, hook: str | int | HookSpec, request: Mapping[str, Any] | Message,
+               *, timeout_ms: int | None = None, apply_fail_policy: bool = False) -> Iterator[dict[str, Any]]:
+        """Run a streaming hook; yields chunks in envelope form as they are produced."""
+        self._check_open()
+        return self.plugin(plugin).stream(hook, self._msg(request), timeout_ms=timeout_ms,
+                                          apply_fail_policy=apply_fail_policy)
+
+    # -- events ---------------------------------------------------------------------------
+    def _deliver_event(self, sub: Subscription, event: BusEvent) -> None:
+        host = self._plugins.get(sub.plugin)
+        if host is None:
+            return
+        host.deliver_event(sub.id, sub.handler, {
+            "id": event.id, "topic": event.topic, "origin": event.origin,
+            "direction": event.direction, "payload": event.payload.decode("latin-1")})
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError("the runtime is closed", code=ErrorCode.CLOSED)
+
+    def close(self) -> None:
+        """Shut every plugin down and release the services; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for name in list(self._plugins):
+            try:
+                self._plugins.pop(name).close()
+            except PluginRuntimeError as exc:
+                log.warning("closing plugin %s: %s", name, exc)
+        for backend in self._backends.values():
+            backend.close()
+        self.bus.close()
+        self.kv.close()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
