@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections import deque
 import threading
 import time
 from dataclasses import dataclass, field
@@ -148,7 +149,11 @@ class PluginHost:
         self.source = PluginSource(settings.identity, manifest.directory, manifest.entry_module,
                                    manifest.entry_factory)
         self.stats = PluginStatistics()
-        self._idle: "queue.LifoQueue[_Slot]" = queue.LifoQueue()
+        # Idle instances. A deque's append/pop are atomic, so the common case (an idle
+        # instance is there) takes no lock; callers wait on the condition only when empty.
+        self._idle: "deque[_Slot]" = deque()
+        self._idle_cond = threading.Condition(threading.Lock())
+        self._waiters = 0
         self._lock = threading.Lock()
         self._numbers = iter(range(1, 1 << 62))
         self._closed = False
@@ -158,7 +163,7 @@ class PluginHost:
         self.info: InstanceInfo
         backend.prepare(self.source)
         for _ in range(max(1, settings.limits.pool_size)):
-            self._idle.put(self._new_slot())
+            self._idle.append(self._new_slot())
 
     # -- instances ----------------------------------------------------------------------------
     def _new_slot(self) -> _Slot:
@@ -212,11 +217,29 @@ class PluginHost:
             raise UsageError(f"plugin {self.identity} is closed", code=ErrorCode.CLOSED,
                              plugin=self.identity)
         try:
-            return self._idle.get(timeout=timeout_s)
-        except queue.Empty:
-            raise DeadlineExceeded(f"no free instance within {timeout_s * 1000 if timeout_s else 0:.0f} ms "
-                                   f"(pool of {self.settings.limits.pool_size})",
-                                   plugin=self.identity) from None
+            return self._idle.pop()
+        except IndexError:
+            pass
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._idle_cond:
+            self._waiters += 1
+            try:
+                while True:
+                    try:
+                        return self._idle.pop()
+                    except IndexError:
+                        pass
+                    if self._closed:
+                        raise UsageError(f"plugin {self.identity} is closed",
+                                         code=ErrorCode.CLOSED, plugin=self.identity)
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise DeadlineExceeded(
+                            f"no free instance within {timeout_s * 1000 if timeout_s else 0:.0f} ms "
+                            f"(pool of {self.settings.limits.pool_size})", plugin=self.identity)
+                    self._idle_cond.wait(remaining)
+            finally:
+                self._waiters -= 1
 
     def _release(self, slot: _Slot, broken: bool) -> None:
         if broken or self._closed:
@@ -229,13 +252,19 @@ class PluginHost:
             except PluginRuntimeError:
                 log.exception("replacing an instance of %s failed", self.identity)
                 return
-        self._idle.put(slot)
+        self._idle.append(slot)
+        if self._waiters:
+            with self._idle_cond:
+                self._idle_cond.notify()
 
     # -- calls ----------------------------------------------------------------------------------
     @staticmethod
     def spec_of(hook: str | int | HookSpec) -> HookSpec:
         if isinstance(hook, HookSpec):
             return hook
+        spec = HOOKS_BY_NAME.get(hook) if isinstance(hook, str) else None
+        if spec is not None:
+            return spec
         from host_abi.hooks import hook_by_number
         spec = hook_by_number(hook) if isinstance(hook, int) else hook_by_name(hook)
         if spec is None:
@@ -486,10 +515,12 @@ class PluginHost:
             return
         self._closed = True
         self._session_closed.set()
+        with self._idle_cond:
+            self._idle_cond.notify_all()
         while True:
             try:
-                slot = self._idle.get_nowait()
-            except queue.Empty:
+                slot = self._idle.pop()
+            except IndexError:
                 break
             try:
                 slot.state = CallState(self.settings, "shutdown")
