@@ -314,3 +314,33 @@ def agent_request(message: str, session_id: str = "session-1", config: Mapping[s
     return M.AgentMessageRequest(session_id=session_id, user_message=message,
                                  config_json=json.dumps(dict(config or {})),
                                  context=M.PluginContext(request_id="req-1", app_id=app_id))
+
+
+def load_factory(plugin_dir: str | Any) -> Callable[[], Any]:
+    """The factory named by ``sandbox.entry`` in ``plugin_dir/plugin-manifest.json``.
+
+    The entry module is imported under a private package name, so several plugins that
+    all have a ``plugin.py`` can be tested in one session.
+    """
+    import importlib
+    import sys
+    import types
+    from pathlib import Path
+
+    directory = Path(plugin_dir).resolve()
+    manifest = json.loads((directory / "plugin-manifest.json").read_text(encoding="utf-8"))
+    module_name, _, factory_name = manifest["sandbox"]["entry"].partition(":")
+    pkg_name = "_plugin_under_test_" + "".join(c if c.isalnum() else "_" for c in directory.name)
+    pkg = types.ModuleType(pkg_name)
+    pkg.__path__ = [str(directory)]
+    sys.modules[pkg_name] = pkg
+    module = importlib.import_module(f"{pkg_name}.{module_name}")
+    return getattr(module, factory_name)  # type: ignore[no-any-return]
+
+
+def harness_for(plugin_dir: str | Any, **kwargs: Any) -> PluginHarness:
+    """A :class:`PluginHarness` for the plugin in ``plugin_dir`` (kwargs as PluginHarness)."""
+    return PluginHarness(load_factory(plugin_dir), **kwargs)
+
+
+__all__ += ["load_factory", "harness_for"]

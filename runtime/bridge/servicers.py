@@ -75,15 +75,15 @@ class _HostServicer:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
 
-    def _convert(self, spec: HookSpec, answer: dict[str, Any], cls: type[Message]) -> Message:
-        """``answer`` as a ``cls``; an answer that does not fit is the plugin's failure
-        (BAD_RETURN) and gets the fail-policy answer.
+    def _convert(self, spec: HookSpec, answer: dict[str, Any], cls: type[Message]) -> tuple[Message, bool]:
+        """``answer`` as a ``cls``, and whether it is a fail-policy answer instead: an
+        answer that does not fit the message is the plugin's failure (BAD_RETURN).
 
         Raises:
-            PluginRuntimeError: the failure itself when the hook has no fail answer.
+            PluginRuntimeError: that failure, when the hook has no fail answer.
         """
         try:
-            return from_envelope(answer, cls)
+            return from_envelope(answer, cls), False
         except PluginRuntimeError as exc:
             exc.plugin, exc.hook = self.host.identity, spec.name
             exc.message = f"the plugin's answer is not a valid {spec.response}: {exc.message}"
@@ -92,13 +92,13 @@ class _HostServicer:
             fallback = self.host.fail_answer(spec, exc)
             if fallback is None:
                 raise
-            return from_envelope(fallback, cls)
+            return from_envelope(fallback, cls), True
 
     def _unary(self, spec: HookSpec, cls: type[Message], request: Message,
                context: grpc.ServicerContext) -> Message:
         try:
             answer, _ = self.host.call_or_fail_answer(spec, to_envelope(request))
-            return self._convert(spec, answer, cls)
+            return self._convert(spec, answer, cls)[0]
         except PluginRuntimeError as exc:
             _abort(context, exc)
         except Exception as exc:  # a bug of the runtime: never hang the caller
@@ -106,26 +106,21 @@ class _HostServicer:
 
     def _stream(self, spec: HookSpec, cls: type[Message], request: Message,
                 context: grpc.ServicerContext) -> Iterator[Message]:
-        try:
-            chunks = self.host.stream(spec, to_envelope(request), apply_fail_policy=True)
-        except PluginRuntimeError as exc:
-            _abort(context, exc)
+        # With apply_fail_policy the host ends a failed stream with the hook's fail-closed
+        # chunk; it raises only when the hook has none.
+        chunks = self.host.stream(spec, to_envelope(request), apply_fail_policy=True)
         try:
             for chunk in chunks:
-                try:
-                    out = from_envelope(chunk, cls)
-                except PluginRuntimeError as exc:
-                    # A chunk that does not fit ends the stream like any other failure.
-                    out = self._convert(spec, self.host.fail_answer(spec, exc) or chunk, cls)
-                    yield out
-                    return
+                out, failed = self._convert(spec, chunk, cls)
                 yield out
+                if failed:  # a chunk that does not fit ends the stream like any failure
+                    return
         except PluginRuntimeError as exc:
             _abort(context, exc)
         except Exception as exc:
             _abort_internal(context, spec, exc)
         finally:
-            chunks.close()  # asks a plugin still emitting to stop (cancelled calls)
+            chunks.close()  # asks a plugin still emitting to stop (cancelled or ended calls)
 
 
 def _method(spec: HookSpec) -> Callable[..., Any]:

@@ -206,7 +206,10 @@ def call(plugin_dir: Path, hook_name: str, tier: str | None, runtime_kind: str |
     try:
         req_cls = message_class(spec.request)
         if req_cls is not None:
-            request: dict[str, Any] = to_envelope(parse_proto_json(text, req_cls))
+            try:
+                request: dict[str, Any] = to_envelope(parse_proto_json(text, req_cls))
+            except PluginRuntimeError as exc:
+                raise UsageError(exc.message, code=ErrorCode.INPUT_INVALID) from None
         else:
             try:
                 request = json.loads(text)
