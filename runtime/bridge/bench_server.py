@@ -77,10 +77,12 @@ def _remove_stale_socket(path: str) -> None:
 
 
 def _watch_stdin(stop: threading.Event) -> None:
+    # The raw descriptor, not sys.stdin: a thread parked in a buffered read would hold
+    # its lock while the interpreter shuts down.
     try:
-        while sys.stdin.buffer.read(65536):
+        while os.read(0, 65536):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
     stop.set()
 

@@ -1,0 +1,265 @@
+"""``runtime bench``: the one place figures come from.
+
+Every contender runs the same plugin (``examples/request_enricher``), the same guest SDK
+and the same envelope codec on the same ~1.5 KB ``process_post_auth`` request, in one
+run, so the ratios are comparable even on a noisy machine. Each call's answer is checked
+inside the loop. Row ids are stable across releases; ``--json`` prints::
+
+    {"schema": 1, "machine": {...}, "versions": {...},
+     "rows": [{"id", "kind", "unit", "median", "p99", "n", "vs_floor", "vs_grpc",
+               "goal", "met"}]}
+
+``kind`` is latency, throughput, memory, duration or ratio. ``vs_floor`` and ``vs_grpc``
+divide a latency row's median by the in-process floor's and by the gRPC hop's.
+``goal`` bounds ``median`` in the row's unit (lower is better unless the kind is
+throughput) and ``met`` says whether this run met it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["run_bench", "bench_request", "Row", "BENCH_PLUGIN"]
+
+#: The plugin every latency row runs.
+BENCH_PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "request_enricher"
+_CONFIG = {"instruction": "Answer concisely and cite your sources."}
+
+
+@dataclass
+class Row:
+    id: str
+    kind: str
+    unit: str
+    median: float
+    p99: float | None
+    n: int
+    vs_floor: float | None = None
+    vs_grpc: float | None = None
+    goal: float | None = None
+    met: bool | None = None
+    note: str = ""
+
+
+def bench_request() -> dict[str, Any]:
+    """The ~1.5 KB post_auth request (envelope form): 10 headers, a ~500 B JSON chat body."""
+    body = json.dumps({
+        "model": "gpt-4o", "temperature": 0.2, "max_tokens": 256,
+        "messages": [
+            {"role": "system", "content": "You are a helpful assistant for an online bookshop."},
+            {"role": "user", "content": "Summarise the customer's last three orders and suggest "
+             "two books they might like next, with one sentence each explaining the choice. "
+             "Keep it under 120 words and do not invent order numbers."},
+        ],
+    }).encode()
+    headers = {
+        "authorization": "Bearer " + "eyJhbGciOiJIUzI1NiJ9." + "a" * 120 + ".sig",
+        "content-type": "application/json", "accept": "application/json",
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)",
+        "accept-encoding": "gzip, deflate, br", "x-request-id": "5f0c6d2e-8c1b-4b7e-9a61-2f4d3c1e0b9a",
+        "x-forwarded-for": "203.0.113.7", "cookie": "session=" + "c" * 64,
+        "host": "gateway.example.com", "traceparent": "00-" + "f" * 32 + "-" + "e" * 16 + "-01",
+    }
+    return {"request": {"method": "POST", "path": "/llm/rest/gpt-4o/v1/chat/completions",
+                        "headers": headers, "body": body.decode("latin-1"), "remote_addr": "203.0.113.7",
+                        "context": {"request_id": "5f0c6d2e", "app_id": 3, "llm_id": 1,
+                                    "llm_slug": "gpt-4o", "vendor": "openai"}},
+            "app_id": "3", "user_id": "7", "authenticated": True}
+
+
+def _time(fn: Callable[[], Any], n: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out: list[float] = []
+    clock = time.perf_counter_ns
+    for _ in range(n):
+        t0 = clock()
+        fn()
+        out.append((clock() - t0) / 1000.0)
+    return out
+
+
+def _stats(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p99
+
+
+def _latency_row(row_id: str, samples: list[float], note: str = "") -> Row:
+    median, p99 = _stats(samples)
+    return Row(row_id, "latency", "us", round(median, 2), round(p99, 2), len(samples), note=note)
+
+
+def _check(answer: dict[str, Any]) -> None:
+    if not answer.get("modified"):
+        raise AssertionError(f"the bench plugin did not rewrite the request: {answer!r}")
+
+
+def _inprocess_rows(n: int, warmup: int) -> list[Row]:
+    from ..api import Runtime, RuntimeConfig
+    req = bench_request()
+    with Runtime(RuntimeConfig(tier="inprocess", ephemeral=True)) as rt:
+        host = rt.load(BENCH_PLUGIN, name="bench", config=_CONFIG)
+        floor = _time(lambda: _check(host.call("process_post_auth", req, timeout_ms=0)), n, warmup)
+        deadline = _time(lambda: _check(host.call("process_post_auth", req)), n, warmup)
+    return [
+        _latency_row("post_auth/inprocess", floor, "caller's thread, no deadline: the ABI's own cost"),
+        _latency_row("post_auth/inprocess+deadline", deadline,
+                     "a worker thread per instance enforces the deadline"),
+    ]
+
+
+def _codec_rows(n: int, warmup: int) -> list[Row]:
+    import importlib
+
+    from host_abi import GUEST_ENTRY_MODULE
+    from host_abi.envelope import decode_answer, decode_request, encode_ok, encode_request
+    # The guest side of the codec, loaded as every tier loads the guest: by the ABI's
+    # module name (the runtime has no static dependency on the SDK).
+    M = importlib.import_module(GUEST_ENTRY_MODULE).M
+    req = bench_request()
+    text = encode_request(req)
+    msg = decode_request(text)
+    typed = M.EnrichedRequest.from_wire(msg)
+    answer = M.PluginResponse(modified=True, headers={"x-app-id": "3"},
+                              body=req["request"]["body"].encode("latin-1")).to_wire()
+    answer_text = encode_ok(answer)
+    return [
+        _latency_row("codec/encode_request", _time(lambda: encode_request(req), n, warmup),
+                     f"host: message dict to a {len(text.encode())} B envelope"),
+        _latency_row("codec/decode_request", _time(lambda: decode_request(text), n, warmup),
+                     "guest side: envelope text to dict"),
+        _latency_row("codec/from_wire", _time(lambda: M.EnrichedRequest.from_wire(msg), n, warmup),
+                     "guest side: dict to typed EnrichedRequest"),
+        _latency_row("codec/to_wire", _time(lambda: typed.to_wire(), n, warmup),
+                     "typed message to dict"),
+        _latency_row("codec/encode_answer", _time(lambda: encode_ok(answer), n, warmup),
+                     "guest side: PluginResponse dict to envelope"),
+        _latency_row("codec/decode_answer", _time(lambda: decode_answer(answer_text), n, warmup),
+                     "host: answer envelope to dict"),
+    ]
+
+
+def _grpc_row(n: int, warmup: int) -> Row:
+    import grpc
+
+    from ..messages import from_envelope, to_envelope
+    from ..wire import plugin_pb2, plugin_pb2_grpc
+    req = from_envelope(bench_request(), plugin_pb2.EnrichedRequest)
+    with tempfile.TemporaryDirectory(prefix="bench-grpc-") as tmp:
+        sock = os.path.join(tmp, "plugin.sock")
+        cmd = [sys.executable, "-m", "runtime.bridge.bench_server", str(BENCH_PLUGIN), "--socket", sock]
+        for k, v in _CONFIG.items():
+            cmd += ["--config", f"{k}={v}"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if line.strip() != "READY":
+                raise RuntimeError(f"the gRPC bench server did not start (said {line!r})")
+            with grpc.insecure_channel(f"unix://{sock}") as channel:
+                stub = plugin_pb2_grpc.PluginServiceStub(channel)
+                samples = _time(lambda: _check(to_envelope(stub.ProcessPostAuth(req))), n, warmup)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return _latency_row("post_auth/grpc", samples,
+                        "plugin.PluginService/ProcessPostAuth in a separate Python process, "
+                        "persistent channel, unix socket (the go-plugin model)")
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": mem, "os": platform.platform(),
+            "python": platform.python_version(), "implementation": platform.python_implementation()}
+
+
+def _versions() -> dict[str, str]:
+    out = {"runtime": "0.1.0", "abi": "1"}
+    for dist in ("grpcio", "protobuf", "wasmtime", "componentize-py"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run the benchmarks; returns the ``--json`` document."""
+    n, warmup = (2_000, 200) if quick else (20_000, 1_000)
+    grpc_n = 1_000 if quick else 5_000
+
+    def wanted(prefix: str) -> bool:
+        return not only or any(prefix.startswith(o) or o.startswith(prefix) for o in only)
+
+    rows: list[Row] = []
+    if wanted("post_auth/inprocess"):
+        rows += _inprocess_rows(n, warmup)
+    if wanted("post_auth/grpc"):
+        rows.append(_grpc_row(grpc_n, 100))
+    if wanted("codec/"):
+        rows += _codec_rows(n, warmup)
+    rows = [r for r in rows if not only or any(r.id.startswith(o) for o in only)]
+    floor = next((r.median for r in rows if r.id == "post_auth/inprocess"), None)
+    grpc_median = next((r.median for r in rows if r.id == "post_auth/grpc"), None)
+    for r in rows:
+        if r.id.startswith("post_auth/") and r.kind == "latency":
+            r.vs_floor = round(r.median / floor, 3) if floor else None
+            r.vs_grpc = round(r.median / grpc_median, 3) if grpc_median else None
+        if r.goal is not None:
+            r.met = r.median >= r.goal if r.kind == "throughput" else r.median <= r.goal
+    return {"schema": 1, "machine": _machine(), "versions": _versions(),
+            "rows": [{k: v for k, v in asdict(r).items() if k != "note" or v} for r in rows]}
+
+
+def run_bench(as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
+    doc = collect(quick=quick, only=only)
+    if as_json:
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    m = doc["machine"]
+    table = Table(title=f"runtime bench ({m['cpu']}, {m['cores']} cores, Python {m['python']})")
+    for col in ("id", "median", "p99", "unit", "n", "vs floor", "vs grpc", "goal", "met"):
+        table.add_column(col, justify="left" if col == "id" else "right", no_wrap=(col == "id"))
+
+    def fmt(v: Any) -> str:
+        return "-" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+
+    for r in doc["rows"]:
+        table.add_row(r["id"], fmt(r["median"]), fmt(r["p99"]), r["unit"], str(r["n"]),
+                      fmt(r["vs_floor"]), fmt(r["vs_grpc"]), fmt(r["goal"]), fmt(r["met"]))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    console.print(table)

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up everything the tests need, then run the whole suite (extra args go to pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/python scripts/gen_proto.py --check
+.venv/bin/python scripts/gen_messages.py --check
+exec .venv/bin/python -m pytest "$@"
