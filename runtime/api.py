@@ -145,7 +145,7 @@ class Runtime:
             if backend is None:
                 backend = self._backends[settings.tier] = _backend(settings.tier)
         host = PluginHost(manifest=manifest, settings=settings, backend=backend,
-                          broker=self.broker, init_config=flat)
+                          broker=self.broker, init_config=flat, raw_config=merged)
         with self._lock:
             self._plugins[identity] = host
         return host
@@ -165,6 +165,11 @@ class Runtime:
     @property
     def plugins(self) -> dict[str, PluginHost]:
         return dict(self._plugins)
+
+    def plugins_for(self, hook: str | int | HookSpec) -> list[PluginHost]:
+        """The loaded plugins that implement ``hook``, in load order."""
+        spec = PluginHost.spec_of(hook)
+        return [p for p in self._plugins.values() if spec.number in p.info.hooks]
 
     def unload(self, name: str) -> None:
         host = self.plugin(name)

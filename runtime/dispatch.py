@@ -9,6 +9,7 @@ delivery. Backends only build instances.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 from collections import deque
@@ -139,13 +140,16 @@ class PluginHost:
     """One loaded plugin: ``call`` a hook, ``stream`` a streaming hook, ``close``."""
 
     def __init__(self, *, manifest: Manifest, settings: EffectivePlugin, backend: Backend,
-                 broker: ServiceBroker, init_config: Mapping[str, str]) -> None:
+                 broker: ServiceBroker, init_config: Mapping[str, str],
+                 raw_config: Mapping[str, Any] | None = None) -> None:
         self.manifest = manifest
         self.settings = settings
         self.identity = settings.identity
         self.backend = backend
         self.broker = broker
         self.init_config = dict(init_config)
+        self._raw_config = dict(raw_config if raw_config is not None else init_config)
+        self._schema_checked = False
         self.source = PluginSource(settings.identity, manifest.directory, manifest.entry_module,
                                    manifest.entry_factory)
         self.stats = PluginStatistics()
@@ -173,6 +177,8 @@ class PluginHost:
         self.stats.instances_created += 1
         try:
             info = self._start(slot)
+            if not self._schema_checked:
+                self._check_config_schema(slot, info)
             self._initialize(slot)
         except BaseException:
             slot.discard()
@@ -204,6 +210,24 @@ class PluginHost:
                             description=str(value.get("description", "")),
                             capabilities=tuple(value.get("capabilities", ())),
                             hooks=frozenset(int(h) for h in value.get("hooks", ())))
+
+    def _check_config_schema(self, slot: _Slot, info: InstanceInfo) -> None:
+        """Validate the configuration against the schema a ConfigProvider plugin gives."""
+        from .config import validate_config
+        spec = HOOKS_BY_NAME["get_config_schema"]
+        if spec.number in info.hooks:
+            value = self._lifecycle(slot, spec, {})
+            text = value.get("schema_json", "") if isinstance(value, dict) else ""
+            try:
+                schema = json.loads(text) if text else {}
+            except ValueError as exc:
+                raise LoadError(f"get_config_schema answered text that is not JSON: {exc}",
+                                code=ErrorCode.CONFIG_INVALID, plugin=self.identity) from None
+            if not isinstance(schema, dict):
+                raise LoadError("get_config_schema must answer a JSON object",
+                                code=ErrorCode.CONFIG_INVALID, plugin=self.identity)
+            validate_config(self._raw_config, schema, self.identity)
+        self._schema_checked = True
 
     def _initialize(self, slot: _Slot) -> None:
         value = self._lifecycle(slot, _INIT, {"config": self.init_config})
@@ -280,6 +304,10 @@ class PluginHost:
         return ok, value
 
     def _raise(self, err: Mapping[str, Any], spec: HookSpec) -> None:
+        tb = err.get("traceback")
+        if isinstance(tb, str) and tb:
+            self.broker.logger.log(self.identity, spec.name, "error",
+                                   f"{err.get('code')} at {err.get('where') or '?'}: {err.get('message')}\n{tb.rstrip()}")
         raise error_for_code(str(err["code"]), str(err["message"]), plugin=self.identity,
                              hook=spec.name, op=err.get("op") if isinstance(err.get("op"), str) else None,
                              traceback=err.get("traceback") if isinstance(err.get("traceback"), str) else None,
