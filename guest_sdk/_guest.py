@@ -78,7 +78,7 @@ class GuestInstance:
             return False
         if spec.name == "handle_endpoint_request_stream":
             from .capabilities import CustomEndpointHandler
-            impl = type(self.plugin).handle_endpoint_request_stream
+            impl = getattr(type(self.plugin), "handle_endpoint_request_stream", None)
             return impl is not CustomEndpointHandler.handle_endpoint_request_stream
         return True
 
@@ -115,6 +115,10 @@ class GuestInstance:
             return encode_err(exc.code, f"{exc}", hook=spec.name, traceback=tb, where=where)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             tb, where = _format_traceback(exc)
+            if not where and isinstance(exc, (TypeError, ValueError, AttributeError)):
+                # no plugin frame: the SDK could not read the request into its message
+                return encode_err(ErrorCode.INVALID_ARGUMENT, f"the request does not fit "
+                                  f"{spec.request}: {type(exc).__name__}: {exc}", hook=spec.name)
             return encode_err(ErrorCode.PLUGIN_RAISED, f"{type(exc).__name__}: {exc}",
                               hook=spec.name, traceback=tb, where=where)
         finally:
@@ -228,7 +232,7 @@ def _shutdown(inst: GuestInstance, spec: HookSpec, msg: dict[str, Any]) -> dict[
     return {"success": True}
 
 
-def _simple(method: str, req_cls: type, resp_cls: type) -> Adapter:
+def _simple(method: str, req_cls: Any, resp_cls: type) -> Adapter:
     def adapter(inst: GuestInstance, spec: HookSpec, msg: dict[str, Any]) -> Any:
         req = req_cls.from_wire(msg)
         ctx = inst.context(spec, msg.get("context") or _nested_context(msg))

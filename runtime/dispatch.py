@@ -16,7 +16,7 @@ from collections import deque
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Generator, Iterator, Mapping
 
 from host_abi.envelope import EnvelopeError, decode_answer, encode_request
 from host_abi.errors import ErrorCode
@@ -422,7 +422,7 @@ class PluginHost:
         return fill_answer(template, f"plugin {self.identity} failed ({error.code}): {error.message}")
 
     def stream(self, hook: str | int | HookSpec, msg: Mapping[str, Any], *,
-               timeout_ms: int | None = None, apply_fail_policy: bool = False) -> Iterator[dict[str, Any]]:
+               timeout_ms: int | None = None, apply_fail_policy: bool = False) -> Generator[dict[str, Any], None, None]:
         """Run a streaming hook; yields each chunk (envelope form) as the plugin emits it.
 
         Closing the iterator early asks the plugin to stop (its next ``send`` raises

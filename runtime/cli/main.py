@@ -74,7 +74,7 @@ def info(as_json: bool) -> None:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = "not installed"
-    doc = {"abi_version": ABI_VERSION, "python": platform.python_version(),
+    doc: dict[str, Any] = {"abi_version": ABI_VERSION, "python": platform.python_version(),
            "implementation": platform.python_implementation(), "platform": platform.platform(),
            "versions": versions, "tiers": available_tiers(), "state_dir": str(default_state_dir())}
     if as_json:
@@ -88,9 +88,9 @@ def info(as_json: bool) -> None:
     table.add_row("Python", f"{doc['implementation']} {doc['python']}")
     for k, v in versions.items():
         table.add_row(k, v)
-    for tier, status in doc["tiers"].items():  # type: ignore[union-attr]
+    for tier, status in doc["tiers"].items():
         table.add_row(f"tier {tier}", status)
-    table.add_row("default state dir", doc["state_dir"])  # type: ignore[arg-type]
+    table.add_row("default state dir", doc["state_dir"])
     console.print(table)
 
 
