@@ -72,8 +72,8 @@ class GuestInstance:
     def _serves(self, spec: HookSpec) -> bool:
         if spec.answered_by != "guest":
             return False
-        if spec.name in ("instance_start", "initialize", "shutdown"):
-            return True
+        if spec.name in ("instance_start", "initialize", "shutdown", "on_event"):
+            return True  # on_event: a subscription may name any method as its handler
         if not any(c in self.capabilities for c in spec.capabilities):
             return False
         if spec.name == "handle_endpoint_request_stream":
@@ -420,10 +420,30 @@ def _on_event(inst: GuestInstance, spec: HookSpec, msg: dict[str, Any]) -> dict[
     handler_name = str(msg.get("handler", "") or "on_event")
     handler = getattr(inst.plugin, handler_name, None)
     if handler_name.startswith("_") or not callable(handler):
-        raise EnvelopeError(ErrorCode.INVALID_ARGUMENT,
-                            f"event handler {handler_name!r} is not a method of the plugin")
+        raise EnvelopeError(ErrorCode.CAPABILITY_MISSING if handler_name == "on_event"
+                            else ErrorCode.INVALID_ARGUMENT,
+                            f"event handler {handler_name!r} is not a method of plugin "
+                            f"{inst.plugin.name!r} (implement EventSubscriber.on_event or "
+                            "subscribe with handler=<method>)")
     handler(inst.context(spec), event)
     return {}
+
+
+def _soft(adapter: Adapter, **failure: Any) -> Adapter:
+    """Answer a plugin exception as ``success=false`` + ``error_message`` (the Go SDK's
+    way for hooks whose response carries them), logging the traceback."""
+    def soft(inst: GuestInstance, spec: HookSpec, msg: dict[str, Any]) -> Any:
+        try:
+            return adapter(inst, spec, msg)
+        except (BadReturn, EnvelopeError, StreamCancelled):
+            raise
+        except Exception as exc:
+            tb, where = _format_traceback(exc)
+            if not where:
+                raise
+            inst.write_output("stderr", f"{spec.name} failed at {where}: {tb}")
+            return {**failure, "error_message": f"{type(exc).__name__}: {exc}"}
+    return soft
 
 
 _ADAPTERS: dict[int, Adapter] = {
@@ -442,26 +462,26 @@ _ADAPTERS: dict[int, Adapter] = {
     13: _simple("handle_analytics", M.AnalyticsRequest, M.DataCollectionResponse),
     14: _simple("handle_budget_usage", M.BudgetUsageRequest, M.DataCollectionResponse),
     15: _get_asset,
-    16: _list_assets,
-    17: _get_manifest,
-    18: _call,
-    19: _portal_call,
-    20: _config_schema,
+    16: _soft(_list_assets, success=False),
+    17: _soft(_get_manifest, success=False),
+    18: _soft(_call, success=False),
+    19: _soft(_portal_call, success=False),
+    20: _soft(_config_schema, success=False),
     21: _agent,
     22: _object_hook_regs,
     23: _simple("handle_object_hook", M.ObjectHookRequest, M.ObjectHookResponse),
-    24: _scheduled,
-    25: _edge,
+    24: _soft(_scheduled, success=False),
+    25: _soft(_edge, success=False, handled=False),
     26: _endpoint_regs,
     27: _simple("handle_endpoint_request", M.EndpointRequest, M.EndpointResponse),
     28: _endpoint_stream,
     29: _resource_types,
-    30: _list_resources,
+    30: _soft(_list_resources, success=False),
     31: _get_resource,
     32: _validate_resources,
-    33: _create_resource,
-    36: _config_schema,
-    37: _get_manifest,
+    33: _soft(_create_resource, success=False),
+    36: _soft(_config_schema, success=False),
+    37: _soft(_get_manifest, success=False),
     40: _session("on_session_ready"),
     41: _session("on_session_closing"),
     42: _on_event,

@@ -106,10 +106,18 @@ def encode_err(code: ErrorCode | str, message: str, **details: Any) -> str:
     return _encode({"v": ABI_VERSION, "err": err})
 
 
+def _size(text: str | bytes, max_bytes: int) -> int:
+    """The UTF-8 size of ``text``, computed exactly only when it could exceed ``max_bytes``."""
+    if isinstance(text, bytes) or len(text) * 4 <= max_bytes:
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _load(text: str | bytes, max_bytes: int) -> dict[str, Any]:
-    if len(text) > max_bytes:
+    size = _size(text, max_bytes)
+    if size > max_bytes:
         raise EnvelopeError(ErrorCode.PAYLOAD_TOO_LARGE,
-                            f"envelope of {len(text)} bytes exceeds the limit of {max_bytes}")
+                            f"envelope of {size} bytes exceeds the limit of {max_bytes}")
     try:
         env = _decode(text if isinstance(text, str) else text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -30,8 +30,10 @@ DEFAULT_STREAM_TIMEOUT_MS = 300_000
 #: Linear memory one wasm instance may grow to.
 DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 #: Largest envelope (UTF-8 bytes) accepted in either direction. A 5 MiB KV value in
-#: latin-1 form can take up to ~2.2x its size once JSON-escaped and UTF-8 encoded.
-MAX_ENVELOPE_BYTES = 16 * 1024 * 1024
+#: latin-1 form takes about 2x its size once UTF-8 encoded for random bytes, and up to 6x
+#: when every byte is a control character (JSON writes those as \u00XX), so 32 MiB lets
+#: every legal KV value through.
+MAX_ENVELOPE_BYTES = 32 * 1024 * 1024
 #: Host calls (ops) one hook call may make.
 MAX_HOST_CALLS_PER_CALL = 1_000
 #: KV key length, as in the reference hosts.

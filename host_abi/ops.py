@@ -4,8 +4,9 @@ Each op has a number that is never renumbered, a dotted name, the scope the plug
 effective permissions must hold (None: always allowed), the runtime it belongs to
 (``any``, or ``gateway``/``studio`` for the Go SDK's Gateway()/Studio() services),
 what it does in the embedded setup (no AI Studio host), and the management RPC it maps
-to under Studio and under the Gateway (None: no RPC exists, the op answers
-``UNSUPPORTED_UNDER_HOST`` there).
+to under Studio and under the Gateway (None: no RPC exists, and the op answers
+``UNSUPPORTED_UNDER_HOST`` there, except the ops the runtime serves itself:
+``log`` and ``stream.*``, see :attr:`OpSpec.served_by_runtime`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class OpSpec:
     streaming: bool = False
     #: One line of documentation.
     doc: str = ""
+
+    @property
+    def served_by_runtime(self) -> bool:
+        """True for ops the runtime answers itself in every setup (``log``, ``stream.*``):
+        they have no management RPC, yet never answer UNSUPPORTED_UNDER_HOST."""
+        return self.name == "log" or self.name.startswith("stream.")
 
 
 def _o(number: int, name: str, scope: str | None, runtime: str, args: tuple[str, ...],
@@ -119,7 +126,7 @@ OPS: tuple[OpSpec, ...] = (
     _o(109, "gateway.get_license_info", None, "gateway", (), "license info", True, None,
        _GATEWAY + "GetLicenseInfo", "License information."),
     # Studio services (the Go SDK's Studio(), studio runtime only).
-    _o(200, "studio.list_apps", "apps.read", "studio", ("page", "limit"),
+    _o(200, "studio.list_apps", "apps.read", "studio", ("page", "limit", "is_active"),
        '{"apps": [App], "total_count": int}', True, _STUDIO + "ListApps", None, "List apps."),
     _o(201, "studio.get_app", "apps.read", "studio", ("app_id",), '{"app": App}', True,
        _STUDIO + "GetApp", None, "Look up an app."),
@@ -137,7 +144,7 @@ OPS: tuple[OpSpec, ...] = (
        "Open a streamed LLM completion; read it with stream.read, close with stream.close.",
        streaming=True),
     _o(220, "studio.list_tools", "tools.read", "studio", ("page", "limit"),
-       '{"tools": [Tool]}', True, _STUDIO + "ListTools", None, "List tools."),
+       '{"tools": [Tool], "total_count": int}', True, _STUDIO + "ListTools", None, "List tools."),
     _o(221, "studio.get_tool", "tools.read", "studio", ("tool_id",), '{"tool": Tool}', True,
        _STUDIO + "GetTool", None, "Look up a tool."),
     _o(222, "studio.execute_tool", "tools.call", "studio", ("tool_id", "operation_id", "parameters"),

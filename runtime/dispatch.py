@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Iterator, Mapping
 
-from host_abi.envelope import EnvelopeError, decode_answer, encode_request
+from host_abi.envelope import ABI_VERSION, EnvelopeError, decode_answer, encode_request
 from host_abi.errors import ErrorCode
 from host_abi.hooks import HOOKS_BY_NAME, FailPolicy, HookSpec, fill_answer, hook_by_name
-from host_abi.limits import DEFAULT_STREAM_TIMEOUT_MS
 
 from .backends.base import Backend, Instance, PluginSource
 from .broker.services import CallState, ServiceBroker
@@ -164,6 +163,7 @@ class PluginHost:
         self._session_open = threading.Event()
         self._session_closed = threading.Event()
         self._session_ready_fired = False
+        self._session_id = f"session-{settings.identity}-0"
         self.info: InstanceInfo
         backend.prepare(self.source)
         for _ in range(max(1, settings.limits.pool_size)):
@@ -194,15 +194,16 @@ class PluginHost:
             slot.state = None
         ok, value = self._decode(text, spec)
         if not ok:
+            code = ErrorCode.INIT_FAILED if spec is _INIT else ErrorCode.LOAD_FAILED
             raise LoadError(f"{spec.name} failed: {value.get('code')}: {value.get('message')}",
-                            code=ErrorCode.INIT_FAILED, plugin=self.identity, hook=spec.name,
+                            code=code, plugin=self.identity, hook=spec.name,
                             traceback=value.get("traceback"), where=value.get("where"))
         return value
 
     def _start(self, slot: _Slot) -> InstanceInfo:
         value = self._lifecycle(slot, _START, {"runtime": self.settings.runtime,
                                                "plugin_id": self.identity})
-        if not isinstance(value, dict) or value.get("abi") != 1:
+        if not isinstance(value, dict) or value.get("abi") != ABI_VERSION:
             raise LoadError(f"the instance answered instance_start with {value!r}",
                             code=ErrorCode.ABI_VERSION_MISMATCH, plugin=self.identity)
         return InstanceInfo(abi=value["abi"], sdk=str(value.get("sdk", "")),
@@ -317,7 +318,8 @@ class PluginHost:
         if timeout_ms == 0:
             return None
         if timeout_ms is None:
-            timeout_ms = DEFAULT_STREAM_TIMEOUT_MS if spec.streaming else self.settings.limits.timeout_ms
+            limits = self.settings.limits
+            timeout_ms = limits.stream_timeout_ms if spec.streaming else limits.timeout_ms
         return timeout_ms / 1000
 
     def call(self, hook: str | int | HookSpec, msg: Mapping[str, Any], *,
@@ -502,7 +504,7 @@ class PluginHost:
     def _open_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
         broker_id = int(msg.get("service_broker_id", 0) or 0)
         timeout_ms = int(msg.get("timeout_ms", 0) or 0) or 30_000
-        session_id = f"session-{self.identity}-{broker_id}"
+        session_id = self._session_id = f"session-{self.identity}-{broker_id}"
         self._session_closed.clear()
         self._session_open.set()
         if not self._session_ready_fired:
@@ -514,7 +516,7 @@ class PluginHost:
                 "close_reason": 2 if closed else 1}
 
     def _close_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
-        self._session_hook("on_session_closing", f"session-{self.identity}")
+        self._session_hook("on_session_closing", self._session_id)
         self._session_open.clear()
         self._session_closed.set()
         return {"success": True}

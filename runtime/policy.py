@@ -30,7 +30,8 @@ from typing import Any, Mapping
 import jsonschema
 
 from host_abi.hooks import HOOKS, FailPolicy, HookSpec
-from host_abi.limits import DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES, MAX_HOST_CALLS_PER_CALL
+from host_abi.limits import (DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES,
+                             DEFAULT_STREAM_TIMEOUT_MS, MAX_HOST_CALLS_PER_CALL)
 from host_abi.ops import DEFAULT_GRANTS, GATEWAY_SCOPES, SANDBOX_SCOPES, STUDIO_SCOPES
 
 from .errors import ManifestError, PolicyError
@@ -52,6 +53,7 @@ _limits_schema = {
         "memory_limit_bytes": {"type": "integer", "minimum": 1048576},
         "max_host_calls": {"type": "integer", "minimum": 0},
         "pool_size": {"type": "integer", "minimum": 1, "maximum": 1024},
+        "stream_timeout_ms": {"type": "integer", "minimum": 1},
     },
 }
 _entry_props: dict[str, Any] = {
@@ -106,6 +108,7 @@ class Limits:
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
     max_host_calls: int = MAX_HOST_CALLS_PER_CALL
     pool_size: int = 1
+    stream_timeout_ms: int = DEFAULT_STREAM_TIMEOUT_MS
 
 
 @dataclass(frozen=True)

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python scripts/gen_proto.py --check
 .venv/bin/python scripts/gen_messages.py --check
+.venv/bin/python scripts/gen_abi_tables.py --check
 exec .venv/bin/python -m pytest "$@"

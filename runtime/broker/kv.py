@@ -133,7 +133,9 @@ class MemoryKV(KVStore):
 
     def delete(self, ns: str, key: str) -> bool:
         with self._lock:
-            return self._data.pop((ns, check_key(key)), None) is not None
+            live = self._live(ns, check_key(key)) is not None
+            self._data.pop((ns, key), None)
+            return live
 
     def list(self, ns: str, prefix: str, limit: int) -> list[str]:
         with self._lock:
@@ -207,7 +209,7 @@ class SQLiteKV(KVStore):
 
     def _quota_check(self, conn: sqlite3.Connection, ns: str, key: str, value: bytes) -> bool:
         now = self.clock()
-        old = conn.execute("SELECT length(key)+length(value) FROM kv WHERE ns=? AND key=? AND "
+        old = conn.execute("SELECT length(CAST(key AS BLOB))+length(value) FROM kv WHERE ns=? AND key=? AND "
                            "(expires_at IS NULL OR expires_at>?)", (ns, key, now)).fetchone()
         used, keys = conn.execute("SELECT coalesce(sum(length(CAST(key AS BLOB))+length(value)),0), count(*) "
                                   "FROM kv WHERE ns=? AND (expires_at IS NULL OR expires_at>?)",

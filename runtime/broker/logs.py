@@ -31,7 +31,8 @@ class PluginLogger:
 
     Each line carries the plugin, the hook and the plugin's key/values (as ``extra``
     attribute ``plugin_fields``). A token bucket per plugin (``rate`` lines per second,
-    ``burst`` at once) drops the excess; drops are counted and reported once per second.
+    ``burst`` at once) drops the excess; drops are counted, and the count is reported in
+    a warning with the plugin's next line that gets through.
     """
 
     rate: float = LOG_LINES_PER_SECOND

@@ -111,8 +111,9 @@ class ServiceBroker:
             args = decode_args(payload)
         except EnvelopeError as exc:
             return encode_err(exc.code, exc.message, op=spec.name)
-        state.host_calls += 1
         limit = state.plugin.limits.max_host_calls
+        if not spec.name.startswith("stream."):  # a long stream is bounded by its deadline
+            state.host_calls += 1
         if state.host_calls > limit:
             return encode_err(ErrorCode.LIMIT_EXCEEDED, f"more than {limit} host calls in one "
                               f"{state.hook} call", op=spec.name)
@@ -314,8 +315,10 @@ def _get_llm(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
 @_op("studio.list_llms")
 def _list_llms(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
     vendor = _arg(a, "vendor", str, "")
+    active = a.get("is_active")
     llms = [{k: v for k, v in x.items() if k != "reply"} for x in b.fixtures.llms
-            if not vendor or x.get("vendor") == vendor]
+            if (not vendor or x.get("vendor") == vendor)
+            and (not isinstance(active, bool) or bool(x.get("is_active", False)) == active)]
     return {"llms": _page(llms, a), "total_count": len(llms)}
 
 

@@ -1,93 +1,29 @@
-"""Shared fixtures of the integration suite: the test plugins, runtimes and ``runtime call``."""
+"""Shared fixtures of the integration suite: the test plugins, runtimes and ``runtime call``.
+
+Plain helpers (paths, ``call_args``, ``CliResult``) live in ``integration_helpers``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Iterator
 
 import pytest
 from click.testing import CliRunner
 
+from integration_helpers import (FIXTURES_FILE, PLUGINS, REPO, RUNTIME_ENV, CliResult, RunCli,
+                                 RuntimeFactory, parse_stdout)
 from runtime import Runtime, RuntimeConfig
 from runtime.cli.main import cli
 
-REPO = Path(__file__).resolve().parents[2]
-PLUGINS = REPO / "tests" / "plugins"
-FIXTURES_FILE = Path(__file__).resolve().parent / "fixtures.json"
-
-#: Environment variables the runtime reads to detect studio/gateway.
-RUNTIME_ENV = ("PLUGIN_RUNTIME", "GATEWAY_MODE", "MICROGATEWAY_MODE")
-
-
-def plugin_dir(name: str) -> Path:
-    """The directory of the test plugin ``name`` (under tests/plugins)."""
-    path = PLUGINS / name
-    assert (path / "plugin-manifest.json").is_file(), f"no test plugin {name}"
-    return path
-
-
-def plugin_line(name: str, marker: str) -> int:
-    """The 1-based line of ``tests/plugins/<name>/plugin.py`` that contains ``marker``."""
-    lines = (PLUGINS / name / "plugin.py").read_text(encoding="utf-8").splitlines()
-    found = [i for i, line in enumerate(lines, 1) if marker in line]
-    assert len(found) == 1, f"{marker!r} occurs {len(found)} times in {name}/plugin.py"
-    return found[0]
-
-
-class CliResult(NamedTuple):
-    """What one ``runtime call`` run gave: exit code, stdout parsed line by line, stderr."""
-
-    exit_code: int
-    lines: list[Any]
-    stderr: str
-
-    @property
-    def doc(self) -> Any:
-        """The one JSON document a unary call prints."""
-        assert len(self.lines) == 1, f"expected exactly one JSON line, got {self.lines!r}"
-        return self.lines[0]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        """The ``error`` object of a failed call (and checks its shape)."""
-        doc = self.doc
-        assert set(doc) == {"error"}, doc
-        err = doc["error"]
-        assert {"code", "message", "plugin", "hook"} <= set(err), err
-        return err
-
-
-def parse_stdout(text: str) -> list[Any]:
-    """Every stdout line as JSON; fails on a line that is not one JSON document."""
-    docs = []
-    for line in text.splitlines():
-        assert line.strip(), f"blank line on stdout: {text!r}"
-        docs.append(json.loads(line))
-    return docs
-
-
-def call_args(plugin: str | Path, hook: str, *extra: str, tier: str | None = "inprocess",
-              ephemeral: bool = True) -> list[str]:
-    """Arguments of ``runtime call`` for a test plugin (``--tier inprocess --ephemeral``)."""
-    path = plugin if isinstance(plugin, Path) else plugin_dir(plugin)
-    args = ["call", str(path), "--hook", hook]
-    if tier is not None:
-        args += ["--tier", tier]
-    if ephemeral:
-        args.append("--ephemeral")
-    return args + list(extra)
-
-
-RunCli = Callable[..., CliResult]
-
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch,
+                          tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test depends on (or writes to) the user's state dir or runtime variables."""
     for name in RUNTIME_ENV:
         monkeypatch.delenv(name, raising=False)
@@ -95,11 +31,23 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 
 
 @pytest.fixture
-def run_cli() -> RunCli:
-    """``run_cli(args, input=None, process=False) -> (exit_code, stdout_json_lines, stderr)``.
+def plugins_path() -> Path:
+    """tests/plugins: one directory per test plugin."""
+    return PLUGINS
 
-    ``args`` start with the subcommand (``call_args`` builds them). By default the CLI runs
-    in this process through click's CliRunner; ``process=True`` runs
+
+@pytest.fixture
+def fixtures_file() -> Path:
+    """The look-up data (apps, LLMs) for the gateway/studio services."""
+    return FIXTURES_FILE
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """``run_cli(args, input=None, process=False, env=None) -> (exit_code, stdout_json_lines, stderr)``.
+
+    ``args`` start with the subcommand (``integration_helpers.call_args`` builds them). By
+    default the CLI runs in this process through click's CliRunner; ``process=True`` runs
     ``python -m runtime.cli.main`` in a real process.
     """
 
@@ -115,15 +63,12 @@ def run_cli() -> RunCli:
         try:
             result = CliRunner().invoke(cli, args, input=input, env=env, catch_exceptions=False)
         finally:
-            # `runtime call` configures the root logger for its own process.
+            # `runtime call` configures the root logger of its process: undo that here.
             root.handlers[:] = saved_handlers
             root.setLevel(saved_level)
         return CliResult(result.exit_code, parse_stdout(result.stdout), result.stderr)
 
     return run
-
-
-RuntimeFactory = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -149,5 +94,5 @@ def make_runtime() -> Iterator[RuntimeFactory]:
 
 @pytest.fixture
 def rt(make_runtime: RuntimeFactory) -> Runtime:
-    """The default runtime of :func:`make_runtime`."""
+    """The default runtime of ``make_runtime``."""
     return make_runtime()
