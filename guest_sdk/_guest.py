@@ -112,7 +112,8 @@ class GuestInstance:
             return encode_err(exc.code, exc.message, hook=spec.name)
         except ServiceError as exc:
             tb, where = _format_traceback(exc)
-            return encode_err(exc.code, f"{exc}", hook=spec.name, traceback=tb, where=where)
+            extra = {"op": exc.op} if exc.op else {}
+            return encode_err(exc.code, f"{exc}", hook=spec.name, traceback=tb, where=where, **extra)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             tb, where = _format_traceback(exc)
             if not where and isinstance(exc, (TypeError, ValueError, AttributeError)):

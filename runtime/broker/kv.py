@@ -185,6 +185,7 @@ class SQLiteKV(KVStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []  # every thread's connection, for close()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, "
@@ -199,6 +200,8 @@ class SQLiteKV(KVStore):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
         return conn
 
     def read(self, ns: str, key: str) -> bytes | None:
@@ -283,7 +286,12 @@ class SQLiteKV(KVStore):
         return int(row[0]), int(row[1])
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close every thread's connection (a thread still using one gets an error)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()

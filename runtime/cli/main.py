@@ -243,6 +243,8 @@ def call(plugin_dir: Path, hook_name: str, tier: str | None, runtime_kind: str |
                        "fail policy)", err=True)
             sys.exit(EXIT_FAIL_POLICY)
     except UsageError as exc:
+        exc.plugin = exc.plugin or name or plugin_dir.resolve().name.lower()
+        exc.hook = exc.hook or spec.name
         _fail(exc, EXIT_USAGE if exc.code in ("USAGE_ERROR", "INPUT_INVALID") else EXIT_ERROR)
     except PluginRuntimeError as exc:
         if exc.plugin is None:

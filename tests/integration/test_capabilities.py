@@ -31,8 +31,8 @@ from runtime.errors import (AbiViolation, ConfigError, DeadlineExceeded, LimitEx
                             ServiceFailure, TierUnavailable)
 from runtime.wire import config_provider_pb2, plugin_pb2
 
-from integration_helpers import (FIXTURES_FILE, REPO, CliResult, RunCli, RuntimeFactory, call_args,
-                       plugin_dir, plugin_line)
+from integration_helpers import (FIXTURES_FILE, REPO, RunCli, RuntimeFactory, call_args,
+                                 plugin_dir, plugin_line)
 
 
 def b64(data: str | bytes) -> str:
@@ -143,9 +143,9 @@ HOOK_CASES: list[HookCase] = [
     HookCase("instance_start", "pre_auth", {"runtime": "gateway", "plugin_id": "pre_auth"},
              {"abi": 1, "sdk": SDK_VERSION, "name": "pre-auth-blocker", "version": "1.0.0",
               "description": "Blocks requests with x-block", "capabilities": ["PreAuthHandler"],
-              "hooks": [0, 1, 3, 4]},
+              "hooks": [0, 1, 3, 4, 42]},  # every plugin serves on_event (named handlers)
              {"abi": 1, "name": "pre-auth-blocker", "capabilities": ["PreAuthHandler"],
-              "hooks": [0, 1, 3, 4]}),
+              "hooks": [0, 1, 3, 4, 42]}),
     HookCase("initialize", "auth", {"config": {"tokens": json.dumps(TOKENS)}},
              {"success": True}, {"success": True, "error_message": ""}, config={"tokens": TOKENS}),
     HookCase("shutdown", "pre_auth", {"timeout_seconds": 5}, {"success": True}, {"success": True},
@@ -580,7 +580,6 @@ def test_edge_payload_without_correlation_id_is_not_handled(rt: Runtime) -> None
                                              "error_message": "plugin does not implement custom endpoints"}),
     ("pre_auth", "get_endpoint_registrations", {}),
     ("pre_auth", "validate_resource_selection", {"valid": True}),
-    ("pre_auth", "on_event", {}),
     ("agent", "get_manifest", {"success": True, "manifest_json": "{}"}),  # AgentPlugin's own default
 ])
 def test_go_sdk_default_answers(make_runtime: RuntimeFactory, plugin: str, hook: str,
@@ -602,7 +601,8 @@ def test_go_sdk_default_through_cli_exits_0(run_cli: RunCli) -> None:
 
 
 @pytest.mark.parametrize(("plugin", "hook"), [("pre_auth", "execute_scheduled_task"),
-                                              ("kv_user", "handle_endpoint_request_stream")])
+                                              ("kv_user", "handle_endpoint_request_stream"),
+                                              ("pre_auth", "on_event")])  # no handler, no on_event
 def test_hooks_without_a_default_answer_capability_missing(rt: Runtime, plugin: str, hook: str) -> None:
     rt.load(plugin_dir(plugin))
     spec = hook_by_name(hook)
@@ -778,7 +778,7 @@ def test_deadline_fail_policy_through_api(rt: Runtime) -> None:
 def test_deadline_through_cli(run_cli: RunCli) -> None:
     started = time.monotonic()
     result = run_cli(call_args("slow", "process_post_auth", "--timeout-ms", "200"))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 1.0
     assert result.exit_code == 1
     err = result.error
     assert (err["code"], err["plugin"], err["hook"]) == ("DEADLINE_EXCEEDED", "slow", "process_post_auth")
@@ -786,7 +786,7 @@ def test_deadline_through_cli(run_cli: RunCli) -> None:
 
     started = time.monotonic()
     result = run_cli(call_args("slow", "process_post_auth", "--timeout-ms", "200", "--apply-fail-policy"))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 1.0
     assert result.exit_code == 3
     assert result.doc["block"] is True and result.doc["status_code"] == 503
     assert "DEADLINE_EXCEEDED" in result.doc["error_message"]
@@ -842,7 +842,8 @@ def test_agent_streams_the_fixture_llm_in_studio(make_runtime: RuntimeFactory, r
     rt.load(plugin_dir("agent"))
     request = {"session_id": "s-2", "user_message": "hello", "config_json": '{"llm_id": 1}'}
     chunks = list(rt.stream("agent", "handle_agent_message", request))
-    assert [c.get("content") for c in chunks[:-1]] == ["Hello ", "from ", "the ", "fixture ", "LLM."]
+    assert chunks[0] == {"type": 3, "content": "asking LLM 1"}
+    assert [c.get("content") for c in chunks[1:-1]] == ["Hello ", "from ", "the ", "fixture ", "LLM."]
     assert chunks[-1] == {"type": 5, "is_final": True, "metadata_json": '{"session": "s-2"}'}
 
     result = run_cli(call_args("agent", "handle_agent_message", "--input", "-", "--runtime", "studio",
@@ -850,26 +851,38 @@ def test_agent_streams_the_fixture_llm_in_studio(make_runtime: RuntimeFactory, r
                      input=json.dumps({"userMessage": "echo me", "configJson": '{"llm_id": 2}'}))
     assert result.exit_code == 0
     # LLM 2 has no canned reply: the fixture LLM echoes the last user message
-    assert [line["content"] for line in result.lines] == ["echo ", "me", ""]
-    assert [line["type"] for line in result.lines] == ["CONTENT", "CONTENT", "DONE"]
+    assert [line["type"] for line in result.lines] == ["THINKING", "CONTENT", "CONTENT", "DONE"]
+    assert [line["content"] for line in result.lines] == ["asking LLM 2", "echo ", "me", ""]
 
 
-def test_agent_llm_in_the_gateway_runtime_is_wrong_runtime(make_runtime: RuntimeFactory,
-                                                          run_cli: RunCli) -> None:
+def test_stream_failing_midway(make_runtime: RuntimeFactory, run_cli: RunCli) -> None:
+    """studio.call_llm in the gateway runtime: one chunk, then WRONG_RUNTIME."""
     rt = make_runtime(runtime="gateway", extra_grants={"llms.proxy"})
     rt.load(plugin_dir("agent"))
     request = {"user_message": "hello", "config_json": '{"llm_id": 1}'}
+    received = []
     with pytest.raises(ServiceFailure) as info:
-        list(rt.stream("agent", "handle_agent_message", request))
-    assert info.value.code == "WRONG_RUNTIME"
+        for chunk in rt.stream("agent", "handle_agent_message", request):
+            received.append(chunk)
+    assert received == [{"type": 3, "content": "asking LLM 1"}]
+    assert (info.value.code, info.value.hook) == ("WRONG_RUNTIME", "handle_agent_message")
     chunks = list(rt.stream("agent", "handle_agent_message", request, apply_fail_policy=True))
-    assert chunks[-1]["type"] == 4 and "WRONG_RUNTIME" in chunks[-1]["content"]
+    assert [c.get("type") for c in chunks] == [3, 4]
+    assert chunks[-1]["is_final"] is True and "WRONG_RUNTIME" in chunks[-1]["content"]
 
-    result = run_cli(call_args("agent", "handle_agent_message", "--input", "-", "--runtime", "gateway",
-                               "--grant", "llms.proxy"),
-                     input=json.dumps({"userMessage": "x", "configJson": '{"llm_id": 1}'}))
-    assert result.exit_code == 1
-    assert result.error["code"] == "WRONG_RUNTIME"
+    args = call_args("agent", "handle_agent_message", "--input", "-", "--runtime", "gateway",
+                     "--grant", "llms.proxy")
+    text = json.dumps({"userMessage": "x", "configJson": '{"llm_id": 1}'})
+    result = run_cli(args, input=text)
+    assert result.exit_code == 1  # the stream ends with an error line
+    assert len(result.lines) == 2
+    assert result.lines[0]["type"] == "THINKING"
+    assert result.lines[1]["error"]["code"] == "WRONG_RUNTIME"
+    assert result.lines[1]["error"]["hook"] == "handle_agent_message"
+    result = run_cli(args + ["--apply-fail-policy"], input=text)
+    assert result.exit_code == 3
+    assert [line["type"] for line in result.lines] == ["THINKING", "ERROR"]
+    assert result.lines[1]["is_final"] is True
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -996,10 +1009,6 @@ def test_kv_without_the_scope_is_permission_denied(rt: Runtime, run_cli: RunCli)
     assert result.error["code"] == "PERMISSION_DENIED"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in guest_sdk/_guest.py GuestInstance.handle: a ServiceError leaving a hook is "
-    "answered with encode_err(exc.code, ..., hook, traceback, where) without op=exc.op, so the "
-    "host's error (runtime.errors, to_json) never names the op that was refused"))
 def test_service_error_names_the_refused_op(rt: Runtime) -> None:
     rt.load(plugin_dir("kv_not_requested"))
     with pytest.raises(PermissionDenied) as info:

@@ -1,7 +1,7 @@
 """Agent: streams three CONTENT chunks and a final DONE.
 
-With ``{"llm_id": N}`` in the request's ``config_json`` it streams what
-``studio.call_llm`` answers instead. The configuration key ``chunk_delay_ms`` makes it
+With ``{"llm_id": N}`` in the request's ``config_json`` it sends a THINKING chunk and
+then streams what ``studio.call_llm`` answers instead. The configuration key ``chunk_delay_ms`` makes it
 pause between chunks (0 by default).
 """
 
@@ -28,6 +28,7 @@ class EchoAgent(BasePlugin, AgentPlugin):
                              stream: ChunkStream[AgentMessageChunk]) -> None:
         options = json.loads(req.config_json) if req.config_json else {}
         if options.get("llm_id"):
+            stream.send(AgentMessageChunk(type=Kind.THINKING, content=f"asking LLM {options['llm_id']}"))
             replies = ctx.services.studio.call_llm(
                 int(options["llm_id"]), [{"role": "user", "content": req.user_message}])
             for chunk in replies:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from guest_sdk import BasePlugin, ConfigProvider, Context, PostAuthHandler
 from guest_sdk.messages import EnrichedRequest, PluginResponse
 
-SCHEMA = {
+SCHEMA: dict[str, object] = {
     "type": "object",
     "required": ["endpoint"],
     "properties": {"endpoint": {"type": "string", "minLength": 1},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from guest_sdk import BasePlugin, ManifestProvider
 
-MANIFEST = {"id": "com.example.tests.manifest_provider", "version": "1.0.0",
+MANIFEST: dict[str, object] = {"id": "com.example.tests.manifest_provider", "version": "1.0.0",
             "name": "Manifest provider", "capabilities": {"hooks": ["studio_ui"]}}
 
 

@@ -1,0 +1,506 @@
+"""Build a plugin into a WebAssembly component for the wasm tier, and cache it.
+
+A build assembles, in a temporary folder, everything the guest needs: copies of the
+guest-side packages ``guest_sdk`` and ``host_abi`` (``.py`` files only), the plugin's
+``.py`` files inside a private package ``_plugin`` (so its relative imports work as
+on the in-process tier), and a generated app module whose ``Guest`` class is the
+component's export. componentize-py then compiles CPython plus that folder into a
+component, running the app module at build time inside its own pre-initialisation
+(never in the host interpreter): the plugin module is imported and its factory
+called there, so the plugin object is part of the snapshot every instance starts
+from. ``initialize`` does not run at build time; configuration arrives at load time
+through the ``initialize`` hook.
+
+Two artifacts are cached under ``<cache>/<key>/``:
+
+* ``plugin.wasm``, the component, keyed on every input (plugin files, SDK and ABI
+  sources, the WIT, the generated app, tool versions). Builds are not
+  byte-identical, so the key is over inputs, never over the output.
+* ``<engine-tag>.cwasm``, wasmtime's compiled form (``Component.serialize()``), loaded
+  later with ``Component.deserialize_file`` (mmap, ~1 ms) so a second start neither
+  rebuilds nor recompiles. The tag changes with every engine setting that changes
+  compiled code (:class:`EngineSettings`).
+
+The cache root is the ``cache_dir`` argument, else ``$GPS_CACHE_DIR``, else
+``$XDG_CACHE_HOME/gateway-plugin-sandbox/wasm`` (``~/.cache/...``). Files are written
+atomically (temporary name, then rename), so concurrent builds of the same key are safe.
+
+Limits of this version: native extension modules (``.so``/``.pyd``/``.dylib``) cannot
+run in the guest and fail the build; ``sandbox.requirements`` (third-party packages)
+are not bundled yet and fail the build too. Only modules imported at build time exist
+at run time in a componentize-py guest, so the generated app also imports a fixed
+list of common pure-Python stdlib modules (:data:`STDLIB_PRELOAD`) that plugins often
+import lazily inside functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from host_abi.errors import ErrorCode
+
+from .errors import LoadError, TierUnavailable
+from .manifest import load_manifest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wasmtime import Config, Engine
+
+__all__ = [
+    "BuildResult", "EngineSettings", "build_plugin", "default_cache_dir", "compile_component",
+    "wit_names", "WitNames", "STDLIB_PRELOAD", "NATIVE_SUFFIXES", "APP_MODULE", "PLUGIN_PACKAGE",
+]
+
+#: The generated app module's name (must differ from the world name and ``wit_world``).
+APP_MODULE = "gps_guest_app"
+#: The package the plugin's files are copied into inside the guest.
+PLUGIN_PACKAGE = "_plugin"
+#: File suffixes of native extension modules, which cannot run in the guest.
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
+#: Folders never copied from a plugin directory.
+_SKIP_DIRS = {"__pycache__"}
+#: Plugin files never copied: its tests (they import the host-side harness).
+_SKIP_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
+#: File name of the component inside a cache entry.
+WASM_NAME = "plugin.wasm"
+#: Versions of the guest Python, bound to componentize-py's version.
+_WORLD = "plugin"
+
+#: Pure-Python stdlib modules imported at build time so a plugin may import them lazily
+#: (inside a function) at run time: a componentize-py guest can only import modules
+#: that were imported while it was pre-initialised. Modules that need what the sandbox
+#: withholds (sockets, processes, threads, files) are deliberately absent.
+STDLIB_PRELOAD = (
+    "base64", "binascii", "bisect", "calendar", "collections", "collections.abc",
+    "contextlib", "copy", "dataclasses", "datetime", "decimal", "enum", "fnmatch",
+    "fractions", "functools", "hashlib", "heapq", "hmac", "html", "ipaddress", "itertools",
+    "json", "math", "operator", "random", "re", "secrets", "statistics", "string", "struct",
+    "textwrap", "time", "traceback", "typing", "unicodedata", "urllib.parse", "uuid", "zlib",
+)
+
+Progress = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- engine settings
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The wasmtime Engine settings of the wasm tier.
+
+    Every field changes the compiled code, so every field is part of :meth:`tag`, the
+    name of the ``.cwasm`` a compiled component is cached under.
+    """
+
+    #: Epoch interruption (deadlines). Costs ~18 % of guest compute; required.
+    epoch_interruption: bool = True
+    #: Virtual memory reserved per linear memory, in bytes (None: wasmtime's default,
+    #: 4 GiB on 64-bit hosts, which lets wasmtime elide bounds checks; smaller values
+    #: save address space, ~4 GiB per instance, at ~20 % slower guest memory access).
+    memory_reservation: int | None = None
+    #: Guard region after each linear memory, in bytes (None: wasmtime's default).
+    memory_guard_size: int | None = None
+    #: Cranelift optimisation level: "none", "speed" or "speed_and_size".
+    cranelift_opt_level: str = "speed"
+
+    def tag(self) -> str:
+        """A short name for these settings plus wasmtime's version and the host CPU."""
+        doc = {"wasmtime": _version("wasmtime"), "machine": platform.machine(),
+               "system": platform.system(), **self.__dict__}
+        digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+        return f"engine-{digest}"
+
+    def config(self) -> "Config":
+        """A fresh ``wasmtime.Config`` with these settings (a Config is consumed by an Engine)."""
+        from wasmtime import Config
+        cfg = Config()
+        cfg.epoch_interruption = self.epoch_interruption
+        cfg.cranelift_opt_level = self.cranelift_opt_level
+        if self.memory_reservation is not None:
+            cfg.memory_reservation = self.memory_reservation
+        if self.memory_guard_size is not None:
+            cfg.memory_guard_size = self.memory_guard_size
+        return cfg
+
+    def engine(self) -> "Engine":
+        from wasmtime import Engine
+        return Engine(self.config())
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build_plugin` produced."""
+
+    #: The component (componentize-py output).
+    wasm_path: Path
+    #: wasmtime's compiled form for the engine settings the build was asked for.
+    cwasm_path: Path
+    #: The cache key (sha256 hex over every input).
+    key: str
+    #: True when componentize-py did not run (the component came from the cache).
+    cached: bool
+    #: Wall time of the whole call.
+    seconds: float
+    #: True when this call compiled the component with wasmtime.
+    compiled: bool = False
+    #: Size of the component in bytes.
+    wasm_size: int = 0
+    #: Size of the compiled artifact in bytes.
+    cwasm_size: int = 0
+    #: The plugin's manifest id and version.
+    plugin_id: str = ""
+    plugin_version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"wasm": str(self.wasm_path), "cwasm": str(self.cwasm_path), "key": self.key,
+                "cached": self.cached, "compiled": self.compiled, "seconds": round(self.seconds, 3),
+                "wasm_size": self.wasm_size, "cwasm_size": self.cwasm_size,
+                "plugin_id": self.plugin_id, "plugin_version": self.plugin_version}
+
+
+@dataclass(frozen=True)
+class WitNames:
+    """The names the WIT world gives the guest export and the host import."""
+
+    package: str           # e.g. "gateway-plugin:abi@1.0.0"
+    guest_interface: str   # e.g. "gateway-plugin:abi/guest@1.0.0"
+    host_interface: str    # e.g. "gateway-plugin:abi/host@1.0.0"
+    world: str = _WORLD
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def _package_dir(name: str) -> Path:
+    """Where a top-level package lives, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise LoadError(f"the package {name!r} is not installed; it is part of every wasm build")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _wit_dir() -> Path:
+    return _package_dir("host_abi") / "wit"
+
+
+def wit_names(wit_dir: Path | None = None) -> WitNames:
+    """Read the package name from the WIT files and derive the interface names."""
+    wit_dir = wit_dir or _wit_dir()
+    for path in sorted(wit_dir.glob("*.wit")):
+        m = re.search(r"^\s*package\s+([a-z0-9-]+):([a-z0-9-]+)(@[0-9][^;\s]*)?\s*;",
+                      path.read_text(encoding="utf-8"), re.M)
+        if m:
+            ns, name, ver = m.group(1), m.group(2), m.group(3) or ""
+            return WitNames(f"{ns}:{name}{ver}", f"{ns}:{name}/guest{ver}", f"{ns}:{name}/host{ver}")
+    raise LoadError(f"no WIT package declaration found in {wit_dir}")
+
+
+def default_cache_dir() -> Path:
+    """``$GPS_CACHE_DIR``, else ``$XDG_CACHE_HOME/gateway-plugin-sandbox/wasm`` (``~/.cache``)."""
+    env = os.environ.get("GPS_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gateway-plugin-sandbox" / "wasm"
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _py_files(root: Path) -> list[tuple[str, bytes]]:
+    return [(p.relative_to(root).as_posix(), p.read_bytes()) for p in _walk(root) if p.suffix == ".py"]
+
+
+def _plugin_files(plugin_dir: Path, plugin_id: str) -> list[tuple[str, bytes]]:
+    natives = [p for p in _walk(plugin_dir) if p.name.endswith(NATIVE_SUFFIXES)
+               or ".so." in p.name]
+    if natives:
+        names = ", ".join(p.relative_to(plugin_dir).as_posix() for p in natives)
+        raise LoadError(f"{plugin_dir}: native extension modules cannot run in the wasm sandbox: "
+                        f"{names} (only pure-Python code can be built)", code=ErrorCode.LOAD_FAILED,
+                        plugin=plugin_id)
+    return [(rel, data) for rel, data in _py_files(plugin_dir) if not _SKIP_FILE.match(rel.rsplit("/", 1)[-1])]
+
+
+def generate_app(entry_module: str, entry_factory: str, plugin_id: str) -> str:
+    """The source of the componentize-py app module for one plugin."""
+    return _APP_TEMPLATE.format(
+        plugin_id=json.dumps(plugin_id), entry_module=json.dumps(entry_module),
+        entry_factory=json.dumps(entry_factory), package=json.dumps(PLUGIN_PACKAGE),
+        preload=repr(STDLIB_PRELOAD))
+
+
+_APP_TEMPLATE = '''\
+"""Generated by runtime.build: the componentize-py app of plugin {plugin_id}.
+
+componentize-py runs this module at build time while it pre-initialises the guest
+interpreter: the plugin is imported and its factory called here, so every instance
+starts from a snapshot that already holds the plugin object.
+"""
+
+import importlib
+import os
+import sys
+import types
+
+from wit_world import exports
+from wit_world.imports import host
+
+import host_abi
+from host_abi.envelope import encode_err
+from host_abi.errors import ErrorCode
+from guest_sdk import _guest
+
+for _name in {preload}:
+    try:
+        importlib.import_module(_name)
+    except Exception:  # a module this guest lacks: plugins importing it fail as they would anyway
+        pass
+
+# The plugin's files live in a private package, as on the in-process tier (whose
+# package is created the same way, so the plugin's own __init__.py is not run).
+_pkg = types.ModuleType({package})
+_pkg.__path__ = [os.path.join(os.path.dirname(os.path.abspath(__file__)), {package})]
+_pkg.__file__ = None
+sys.modules[{package}] = _pkg
+_module = importlib.import_module({package} + "." + {entry_module})
+_factory = getattr(_module, {entry_factory}, None)
+if not callable(_factory):
+    raise TypeError({entry_module} + "." + {entry_factory} + " is not a callable factory")
+
+_guest.install_output_capture()
+_INSTANCE = _guest.create_instance(_factory, host.call)
+
+# Warm the error path at build time (traceback formatting imports lazily).
+try:
+    raise RuntimeError("warm-up")
+except RuntimeError as _exc:
+    _guest._format_traceback(_exc)
+
+_MEMORY_ANSWER = '{{"v":1,"err":{{"code":"MEMORY_EXCEEDED","message":"the guest ran out of memory"}}}}'
+_INTERNAL_ANSWER = '{{"v":1,"err":{{"code":"INTERNAL","message":"the guest failed while answering"}}}}'
+
+
+class Guest(exports.Guest):
+    """The export ``guest``: one plugin instance per component instance."""
+
+    def abi_version(self) -> int:
+        return host_abi.ABI_VERSION
+
+    def handle(self, hook: int, payload: str) -> str:
+        # An exception escaping an export traps and poisons the instance: never let one out.
+        try:
+            return _INSTANCE.handle(hook, payload)
+        except MemoryError:
+            return _MEMORY_ANSWER
+        except BaseException as exc:
+            try:
+                return encode_err(ErrorCode.INTERNAL, "the guest SDK failed: "
+                                  + type(exc).__name__ + ": " + str(exc))
+            except BaseException:
+                return _INTERNAL_ANSWER
+'''
+
+
+def _cache_key(parts: list[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for label, data in parts:
+        h.update(label.encode("utf-8"))
+        h.update(b"\0")
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _atomic_copy(src: Path, dest: Path) -> None:
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+_COMPONENTIZE = ("import sys; from componentize_py import script; "
+                 "sys.argv[0] = 'componentize-py'; sys.exit(script())")
+
+
+def _componentize(src: Path, out: Path, work: Path, plugin_id: str) -> None:
+    """Run componentize-py on ``src`` (a temp folder: it writes __pycache__ there)."""
+    if importlib.util.find_spec("componentize_py") is None:
+        raise TierUnavailable("the wasm tier needs componentize-py (install the 'wasm' extra)",
+                              plugin=plugin_id)
+    # componentize-py adds the site-packages of $VIRTUAL_ENV (or of the `python` on
+    # PATH) to the guest's path: point it at an empty one so a build only sees what
+    # this function put in `src`.
+    empty_env = work / "no-site"
+    (empty_env / "lib" / "site-packages").mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIPENV", "CONDA"))}
+    env["VIRTUAL_ENV"] = str(empty_env)
+    cmd = [sys.executable, "-c", _COMPONENTIZE, "-q", "-d", str(_wit_dir()), "-w", _WORLD,
+           "componentize", APP_MODULE, "-p", str(src), "-o", str(out)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(work),
+                              timeout=900)
+    except subprocess.TimeoutExpired:
+        raise LoadError("componentize-py did not finish within 900 s", plugin=plugin_id) from None
+    if proc.returncode != 0 or not out.is_file():
+        raise LoadError(f"building the wasm component failed: {_summarise(proc.stderr or proc.stdout, src)}",
+                        code=ErrorCode.LOAD_FAILED, plugin=plugin_id,
+                        traceback=(proc.stderr or proc.stdout or "").strip() or None)
+
+
+def _summarise(output: str, src: Path) -> str:
+    """The useful line of componentize-py's output (a Python traceback's last line)."""
+    lines = [ln for ln in (output or "").strip().splitlines() if ln.strip()]
+    if not lines:
+        return "componentize-py failed without output"
+    for ln in reversed(lines):
+        s = ln.strip()
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b", s):
+            return s.replace(str(src) + os.sep, "")
+    return lines[-1].strip()[:500]
+
+
+def compile_component(wasm_path: Path, cwasm_path: Path, engine: "Engine") -> None:
+    """Compile ``wasm_path`` with ``engine`` and write the serialized form atomically."""
+    from wasmtime.component import Component
+    component = Component.from_file(engine, str(wasm_path))
+    try:
+        _atomic_write(cwasm_path, bytes(component.serialize()))
+    finally:
+        component.close()
+
+
+def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
+                 progress: Progress | None = None, engine_settings: EngineSettings | None = None,
+                 engine: "Engine | None" = None, compile: bool = True) -> BuildResult:
+    """Build (or find in the cache) the component of the plugin in ``plugin_dir``.
+
+    ``engine`` compiles the ``.cwasm`` (it must have been created from
+    ``engine_settings``); without it, one is made from ``engine_settings`` (default
+    :class:`EngineSettings`). ``compile=False`` stops after the ``.wasm``.
+    ``progress(stage)`` is called before each slow stage.
+
+    Raises:
+        ManifestError: the manifest is invalid.
+        LoadError: a native extension, unsupported requirements, or the build failed
+            (the message carries the plugin's error, e.g. an import failing at build time).
+        TierUnavailable: componentize-py or wasmtime is not installed.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda stage: None)
+    plugin_dir = Path(plugin_dir)
+    say("reading the manifest")
+    manifest = load_manifest(plugin_dir)
+    requirements = list(manifest.raw.get("sandbox", {}).get("requirements", []) or [])
+    if requirements:
+        raise LoadError(f"{manifest.path}: sandbox.requirements {requirements} cannot be built yet: "
+                        "bundling third-party packages into the wasm component is not supported "
+                        "(vendor pure-Python code into the plugin directory instead)",
+                        code=ErrorCode.LOAD_FAILED, plugin=manifest.id)
+    plugin_files = _plugin_files(plugin_dir, manifest.id)
+    sdk_files = _py_files(_package_dir("guest_sdk"))
+    abi_files = _py_files(_package_dir("host_abi"))
+    wit_files = [(p.name, p.read_bytes()) for p in sorted(_wit_dir().glob("*.wit"))]
+    app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id)
+
+    parts: list[tuple[str, bytes]] = [("format", b"gps-wasm-build-1")]
+    parts += [(f"plugin/{rel}", data) for rel, data in plugin_files]
+    parts += [(f"guest_sdk/{rel}", data) for rel, data in sdk_files]
+    parts += [(f"host_abi/{rel}", data) for rel, data in abi_files]
+    parts += [(f"wit/{rel}", data) for rel, data in wit_files]
+    parts.append((f"app/{APP_MODULE}.py", app_source.encode("utf-8")))
+    parts.append(("versions", json.dumps({
+        "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
+        "python": sys.implementation.cache_tag, "machine": platform.machine()}).encode()))
+    key = _cache_key(parts)
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    entry = root / key
+    entry.mkdir(parents=True, exist_ok=True)
+    wasm_path = entry / WASM_NAME
+    cached = wasm_path.is_file()
+    if not cached:
+        say("building the component (componentize-py)")
+        with tempfile.TemporaryDirectory(prefix="gps-build-") as tmp:
+            work = Path(tmp)
+            src = work / "src"
+            for base, files in (("guest_sdk", sdk_files), ("host_abi", abi_files),
+                                (PLUGIN_PACKAGE, plugin_files)):
+                for rel, data in files:
+                    dest = src / base / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(data)
+            (src / f"{APP_MODULE}.py").write_text(app_source, encoding="utf-8")
+            out = work / WASM_NAME
+            _componentize(src, out, work, manifest.id)
+            _atomic_copy(out, wasm_path)
+        _atomic_write(entry / "build.json", json.dumps({
+            "plugin_id": manifest.id, "plugin_version": manifest.version,
+            "entry": f"{manifest.entry_module}:{manifest.entry_factory}",
+            "plugin_files": [rel for rel, _ in plugin_files],
+            "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }, indent=2).encode())
+
+    settings = engine_settings or EngineSettings()
+    cwasm_path = entry / f"{settings.tag()}.cwasm"
+    compiled = False
+    if compile and not cwasm_path.is_file():
+        if importlib.util.find_spec("wasmtime") is None:
+            raise TierUnavailable("the wasm tier needs wasmtime (install the 'wasm' extra)",
+                                  plugin=manifest.id)
+        say("compiling the component (wasmtime)")
+        compile_component(wasm_path, cwasm_path, engine or settings.engine())
+        compiled = True
+    return BuildResult(
+        wasm_path=wasm_path, cwasm_path=cwasm_path, key=key, cached=cached,
+        seconds=time.perf_counter() - started, compiled=compiled,
+        wasm_size=wasm_path.stat().st_size,
+        cwasm_size=cwasm_path.stat().st_size if cwasm_path.is_file() else 0,
+        plugin_id=manifest.id, plugin_version=manifest.version)
