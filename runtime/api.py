@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from google.protobuf.message import Message
 
@@ -32,10 +33,11 @@ from .broker.events import EventBus, Subscription, Event as BusEvent
 from .broker.fixtures import Fixtures, load_fixtures
 from .broker.kv import KVStore, MemoryKV, SQLiteKV
 from .broker.logs import PluginLogger
+from .broker.scheduler import Schedule, ScheduleError, Scheduler
 from .broker.services import ServiceBroker
 from .config import flatten_config, validate_config
 from .dispatch import PluginHost
-from .errors import LoadError, PluginRuntimeError, TierUnavailable, UsageError
+from .errors import LoadError, ManifestError, PluginRuntimeError, TierUnavailable, UsageError
 from .manifest import load_manifest
 from .messages import to_envelope
 from .policy import Policy, effective_settings, load_policy
@@ -90,6 +92,11 @@ class RuntimeConfig:
     extra_grants: frozenset[str] = field(default_factory=frozenset)
     #: A KV store to use instead of creating one (tests, custom backends).
     kv: KVStore | None = None
+    #: Fire schedules from a background thread (off for one-shot use such as ``runtime call``;
+    #: ``Runtime.scheduler.tick()`` fires them by hand).
+    run_scheduler: bool = False
+    #: The wall clock the scheduler reads (tests inject one).
+    clock: Callable[[], float] | None = None
 
 
 class Runtime:
@@ -108,7 +115,10 @@ class Runtime:
             self.kv = SQLiteKV(state / "kv.sqlite3")
         fixtures = c.fixtures if isinstance(c.fixtures, Fixtures) else load_fixtures(c.fixtures)
         self.bus = EventBus(self._deliver_event)
-        self.broker = ServiceBroker(self.kv, PluginLogger(), self.bus, fixtures)
+        self.scheduler = Scheduler(self._run_schedule, clock=c.clock or time.time)
+        self.broker = ServiceBroker(self.kv, PluginLogger(), self.bus, fixtures, self.scheduler)
+        if c.run_scheduler:
+            self.scheduler.start()
         self._plugins: dict[str, PluginHost] = {}
         self._backends: dict[str, Backend] = {}
         self._lock = threading.RLock()
@@ -148,6 +158,16 @@ class Runtime:
                           broker=self.broker, init_config=flat, raw_config=merged)
         with self._lock:
             self._plugins[identity] = host
+        try:
+            for item in manifest.raw.get("schedules", []):
+                self.scheduler.add(Schedule(
+                    plugin=identity, id=item["id"], name=item["name"], cron=item["cron"],
+                    timezone=item.get("timezone") or "UTC", enabled=item.get("enabled", True),
+                    timeout_seconds=item.get("timeout_seconds", 60),
+                    config=dict(item.get("config", {})), source="manifest"), replace_existing=True)
+        except ScheduleError as exc:
+            self.unload(identity)
+            raise ManifestError(f"{manifest.path}: field schedules: {exc}", plugin=identity) from None
         return host
 
     def plugin(self, name: str) -> PluginHost:
@@ -176,6 +196,7 @@ class Runtime:
         with self._lock:
             self._plugins.pop(name, None)
         self.bus.unsubscribe_plugin(name)
+        self.scheduler.remove_plugin(name)
         host.close()
 
     # -- calls ----------------------------------------------------------------------------
@@ -209,6 +230,17 @@ class Runtime:
         return self.plugin(plugin).stream(hook, self._msg(request), timeout_ms=timeout_ms,
                                           apply_fail_policy=apply_fail_policy)
 
+    # -- schedules ------------------------------------------------------------------------
+    def _run_schedule(self, schedule: Schedule, fire_at: int) -> None:
+        host = self._plugins.get(schedule.plugin)
+        if host is None:
+            return
+        answer = host.call("execute_scheduled_task", {
+            "context": {"request_id": f"schedule-{schedule.id}-{fire_at}"},
+            "schedule": schedule.to_wire()}, timeout_ms=schedule.timeout_seconds * 1000)
+        if not answer.get("success"):
+            raise RuntimeError(answer.get("error_message") or "the task reported failure")
+
     # -- events ---------------------------------------------------------------------------
     def _deliver_event(self, sub: Subscription, event: BusEvent) -> None:
         host = self._plugins.get(sub.plugin)
@@ -235,6 +267,7 @@ class Runtime:
                 log.warning("closing plugin %s: %s", name, exc)
         for backend in self._backends.values():
             backend.close()
+        self.scheduler.stop()
         self.bus.close()
         self.kv.close()
 

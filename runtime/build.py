@@ -54,13 +54,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from host_abi.errors import ErrorCode
 
 from .errors import LoadError, TierUnavailable
-from .manifest import load_manifest
+from .manifest import Manifest, load_manifest
 
 if TYPE_CHECKING:  # pragma: no cover
     from wasmtime import Config, Engine
 
 __all__ = [
-    "BuildResult", "EngineSettings", "build_plugin", "default_cache_dir", "compile_component",
+    "BuildResult", "EngineSettings", "build_plugin", "plugin_key", "default_cache_dir", "compile_component",
     "wit_names", "WitNames", "STDLIB_PRELOAD", "NATIVE_SUFFIXES", "APP_MODULE", "PLUGIN_PACKAGE",
 ]
 
@@ -381,6 +381,7 @@ def _componentize(src: Path, out: Path, work: Path, plugin_id: str) -> None:
     (empty_env / "lib" / "site-packages").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIPENV", "CONDA"))}
     env["VIRTUAL_ENV"] = str(empty_env)
+    env.pop("RUST_BACKTRACE", None)
     cmd = [sys.executable, "-c", _COMPONENTIZE, "-q", "-d", str(_wit_dir()), "-w", _WORLD,
            "componentize", APP_MODULE, "-p", str(src), "-o", str(out)]
     try:
@@ -389,9 +390,20 @@ def _componentize(src: Path, out: Path, work: Path, plugin_id: str) -> None:
     except subprocess.TimeoutExpired:
         raise LoadError("componentize-py did not finish within 900 s", plugin=plugin_id) from None
     if proc.returncode != 0 or not out.is_file():
-        raise LoadError(f"building the wasm component failed: {_summarise(proc.stderr or proc.stdout, src)}",
+        output = proc.stderr or proc.stdout or ""
+        raise LoadError(f"building the wasm component failed: {_summarise(output, src)}",
                         code=ErrorCode.LOAD_FAILED, plugin=plugin_id,
-                        traceback=(proc.stderr or proc.stdout or "").strip() or None)
+                        traceback=_guest_traceback(output) or None)
+
+
+def _guest_traceback(output: str) -> str:
+    """The guest's Python traceback from componentize-py's output, else the output."""
+    start = output.find("Traceback (most recent call last):", output.find("AssertionError: "))
+    if start < 0:
+        return output.strip()
+    end = output.find("\n\nCaused by:", start)
+    text = output[start:end if end > 0 else len(output)]
+    return text.replace(f"/0/{PLUGIN_PACKAGE}/", "").strip() + "\n"
 
 
 def _summarise(output: str, src: Path) -> str:
@@ -416,6 +428,51 @@ def compile_component(wasm_path: Path, cwasm_path: Path, engine: "Engine") -> No
         component.close()
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    manifest: Manifest
+    plugin_files: list[tuple[str, bytes]]
+    sdk_files: list[tuple[str, bytes]]
+    abi_files: list[tuple[str, bytes]]
+    app_source: str
+    key: str
+
+
+def _collect(plugin_dir: Path) -> _Inputs:
+    """Read and check every input of a build and compute its cache key."""
+    manifest = load_manifest(plugin_dir)
+    requirements = list(manifest.raw.get("sandbox", {}).get("requirements", []) or [])
+    if requirements:
+        raise LoadError(f"{manifest.path}: sandbox.requirements {requirements} cannot be built yet: "
+                        "bundling third-party packages into the wasm component is not supported "
+                        "(vendor pure-Python code into the plugin directory instead)",
+                        code=ErrorCode.LOAD_FAILED, plugin=manifest.id)
+    plugin_files = _plugin_files(plugin_dir, manifest.id)
+    sdk_files = _py_files(_package_dir("guest_sdk"))
+    abi_files = _py_files(_package_dir("host_abi"))
+    wit_files = [(p.name, p.read_bytes()) for p in sorted(_wit_dir().glob("*.wit"))]
+    app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id)
+    parts: list[tuple[str, bytes]] = [("format", b"gps-wasm-build-1")]
+    parts += [(f"plugin/{rel}", data) for rel, data in plugin_files]
+    parts += [(f"guest_sdk/{rel}", data) for rel, data in sdk_files]
+    parts += [(f"host_abi/{rel}", data) for rel, data in abi_files]
+    parts += [(f"wit/{rel}", data) for rel, data in wit_files]
+    parts.append((f"app/{APP_MODULE}.py", app_source.encode("utf-8")))
+    parts.append(("versions", json.dumps({
+        "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
+        "python": sys.implementation.cache_tag, "machine": platform.machine()}).encode()))
+    return _Inputs(manifest, plugin_files, sdk_files, abi_files, app_source, _cache_key(parts))
+
+
+def plugin_key(plugin_dir: str | Path) -> str:
+    """The cache key a build of ``plugin_dir`` would have (reads files, builds nothing).
+
+    Raises:
+        ManifestError, LoadError: as :func:`build_plugin` does before building.
+    """
+    return _collect(Path(plugin_dir)).key
+
+
 def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
                  progress: Progress | None = None, engine_settings: EngineSettings | None = None,
                  engine: "Engine | None" = None, compile: bool = True) -> BuildResult:
@@ -434,31 +491,11 @@ def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
     """
     started = time.perf_counter()
     say = progress or (lambda stage: None)
-    plugin_dir = Path(plugin_dir)
     say("reading the manifest")
-    manifest = load_manifest(plugin_dir)
-    requirements = list(manifest.raw.get("sandbox", {}).get("requirements", []) or [])
-    if requirements:
-        raise LoadError(f"{manifest.path}: sandbox.requirements {requirements} cannot be built yet: "
-                        "bundling third-party packages into the wasm component is not supported "
-                        "(vendor pure-Python code into the plugin directory instead)",
-                        code=ErrorCode.LOAD_FAILED, plugin=manifest.id)
-    plugin_files = _plugin_files(plugin_dir, manifest.id)
-    sdk_files = _py_files(_package_dir("guest_sdk"))
-    abi_files = _py_files(_package_dir("host_abi"))
-    wit_files = [(p.name, p.read_bytes()) for p in sorted(_wit_dir().glob("*.wit"))]
-    app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id)
-
-    parts: list[tuple[str, bytes]] = [("format", b"gps-wasm-build-1")]
-    parts += [(f"plugin/{rel}", data) for rel, data in plugin_files]
-    parts += [(f"guest_sdk/{rel}", data) for rel, data in sdk_files]
-    parts += [(f"host_abi/{rel}", data) for rel, data in abi_files]
-    parts += [(f"wit/{rel}", data) for rel, data in wit_files]
-    parts.append((f"app/{APP_MODULE}.py", app_source.encode("utf-8")))
-    parts.append(("versions", json.dumps({
-        "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
-        "python": sys.implementation.cache_tag, "machine": platform.machine()}).encode()))
-    key = _cache_key(parts)
+    inputs = _collect(Path(plugin_dir))
+    manifest, key = inputs.manifest, inputs.key
+    plugin_files, sdk_files, abi_files = inputs.plugin_files, inputs.sdk_files, inputs.abi_files
+    app_source = inputs.app_source
 
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     entry = root / key

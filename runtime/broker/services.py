@@ -25,6 +25,7 @@ from .events import EventBus
 from .fixtures import Fixtures
 from .kv import KVError, KVStore
 from .logs import PluginLogger
+from .scheduler import Schedule, ScheduleError, Scheduler
 
 __all__ = ["ServiceBroker", "CallState", "OpError"]
 
@@ -88,8 +89,9 @@ class ServiceBroker:
     """Embedded services for every plugin of one runtime."""
 
     def __init__(self, kv: KVStore, logger: PluginLogger, bus: EventBus | None,
-                 fixtures: Fixtures | None = None) -> None:
+                 fixtures: Fixtures | None = None, scheduler: Scheduler | None = None) -> None:
         self.kv = kv
+        self.scheduler = scheduler
         self.logger = logger
         self.bus = bus
         self.fixtures = fixtures or Fixtures()
@@ -397,3 +399,71 @@ def _call_llm(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
     handle = next(b._handles)
     s.streams[handle] = chunks()
     return {"handle": handle}
+
+
+# -- scheduler -------------------------------------------------------------------------------
+def _sched(b: ServiceBroker) -> Scheduler:
+    if b.scheduler is None:
+        raise OpError(ErrorCode.SERVICE_UNAVAILABLE, "the scheduler is not running")
+    return b.scheduler
+
+
+def _schedule_fields(a: dict[str, Any], partial: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in (("name", str), ("cron", str), ("timezone", str), ("enabled", bool),
+                       ("timeout_seconds", int), ("config", dict)):
+        if name in a and a[name] is not None:
+            out[name] = _arg(a, name, kind)
+        elif not partial and name in ("name", "cron"):
+            raise OpError(ErrorCode.INVALID_ARGUMENT, f"argument {name!r} is required")
+    if out.get("timezone") == "":
+        out["timezone"] = "UTC"
+    return out
+
+
+def _schedule_answer(schedule: Schedule) -> dict[str, Any]:
+    return {"schedule": {**schedule.to_wire(), "config": dict(schedule.config), "source": schedule.source}}
+
+
+@_op("scheduler.create")
+def _create_schedule(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
+    fields = _schedule_fields(a, partial=False)
+    try:
+        schedule = _sched(b).add(Schedule(plugin=s.plugin.identity, id=_arg(a, "id", str), **fields))
+    except ScheduleError as exc:
+        raise OpError(ErrorCode.INVALID_ARGUMENT, str(exc)) from None
+    return _schedule_answer(schedule)
+
+
+@_op("scheduler.get")
+def _get_schedule(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
+    schedule_id = _arg(a, "id", str)
+    try:
+        return _schedule_answer(_sched(b).get(s.plugin.identity, schedule_id))
+    except KeyError:
+        raise OpError(ErrorCode.NOT_FOUND, f"no schedule {schedule_id!r}") from None
+
+
+@_op("scheduler.list")
+def _list_schedules(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
+    return {"schedules": [_schedule_answer(x)["schedule"] for x in _sched(b).list(s.plugin.identity)]}
+
+
+@_op("scheduler.update")
+def _update_schedule(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
+    schedule_id = _arg(a, "id", str)
+    try:
+        return _schedule_answer(_sched(b).update(s.plugin.identity, schedule_id,
+                                                 **_schedule_fields(a, partial=True)))
+    except KeyError:
+        raise OpError(ErrorCode.NOT_FOUND, f"no schedule {schedule_id!r}") from None
+    except ScheduleError as exc:
+        raise OpError(ErrorCode.INVALID_ARGUMENT, str(exc)) from None
+
+
+@_op("scheduler.delete")
+def _delete_schedule(b: ServiceBroker, s: CallState, a: dict[str, Any]) -> Any:
+    schedule_id = _arg(a, "id", str)
+    if not _sched(b).delete(s.plugin.identity, schedule_id):
+        raise OpError(ErrorCode.NOT_FOUND, f"no schedule {schedule_id!r}")
+    return {}
