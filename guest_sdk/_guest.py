@@ -63,7 +63,17 @@ class GuestInstance:
         self.host_call = host_call
         self.runtime = RuntimeKind.STUDIO
         self.plugin_id = ""
-        self.services = Services(host_call, lambda: self.runtime)
+
+        def outside_hook_call(op: int, payload: str) -> str:
+            # While the host serves an op, its own writes to stdout/stderr are the host's:
+            # on the in-process tier they share this thread, so leave the capture first.
+            token = _current.set(None)
+            try:
+                return host_call(op, payload)
+            finally:
+                _current.reset(token)
+
+        self.services = Services(outside_hook_call, lambda: self.runtime)
         self.capabilities = tuple(sorted(
             name for name, cls in CAPABILITIES.items() if isinstance(plugin, cls)))
         self.hooks = frozenset(h.number for h in HOOKS if self._serves(h))

@@ -84,11 +84,17 @@ class TokenAuth(BasePlugin, AuthHandler, ConfigProvider, SessionAware):
         return CONFIG_SCHEMA
 
     # -- the token table ----------------------------------------------------------------------
-    def _lookup(self, credential: str) -> dict[str, Any] | None:
-        """The table entry of ``credential`` ("Bearer " prefix allowed), compared in constant time."""
+    @staticmethod
+    def _token(credential: str) -> str:
+        """The token of a credential, with or without its "Bearer " prefix."""
         token = credential.strip()
-        if token[:7].lower() == "bearer ":
-            token = token[7:].strip()
+        if token[:6].lower() == "bearer" and (len(token) == 6 or token[6].isspace()):
+            token = token[6:].strip()
+        return token
+
+    def _lookup(self, credential: str) -> dict[str, Any] | None:
+        """The table entry of ``credential``, compared in constant time."""
+        token = self._token(credential)
         if not token:
             return None
         found = None
@@ -109,7 +115,7 @@ class TokenAuth(BasePlugin, AuthHandler, ConfigProvider, SessionAware):
         if req.auth_type and req.auth_type.lower() != "bearer":
             return AuthResponse(authenticated=False,
                                 error_message=f"unsupported auth type {req.auth_type!r}: use a bearer token")
-        if not req.credential.strip():
+        if not self._token(req.credential):
             return AuthResponse(authenticated=False, error_message="missing bearer token")
         entry = self._lookup(req.credential)
         if entry is None:

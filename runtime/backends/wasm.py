@@ -187,6 +187,8 @@ class WasmBackend(Backend):
         cache_dir: build cache root (default: :func:`runtime.build.default_cache_dir`).
         engine_settings: wasmtime settings (default :class:`EngineSettings`).
         progress: called with a stage name before slow build stages.
+        default_timeout_ms: deadline of calls made without one (None: none). A backstop
+            for callers that enforce deadlines themselves, e.g. from a worker thread.
         caller_factory: makes the per-instance caller of ``handle`` (default: stock API).
     """
 
@@ -199,6 +201,7 @@ class WasmBackend(Backend):
                  tick_ms: int = DEFAULT_TICK_MS, cache_dir: str | Path | None = None,
                  engine_settings: EngineSettings | None = None,
                  progress: Callable[[str], None] | None = None,
+                 default_timeout_ms: int | None = None,
                  caller_factory: CallerFactory | None = None) -> None:
         if Engine is None:
             raise TierUnavailable("the wasm tier needs wasmtime (install the 'wasm' extra)")
@@ -209,6 +212,7 @@ class WasmBackend(Backend):
         self.cache_dir = cache_dir
         self.engine_settings = engine_settings or EngineSettings()
         self.progress = progress
+        self.default_timeout_ms = default_timeout_ms
         self._caller_factory: CallerFactory = caller_factory or _StockCaller
         self.engine = self.engine_settings.engine()
         self._names = wit_names()
@@ -258,8 +262,9 @@ class WasmBackend(Backend):
                 another ABI version.
         """
         self._check_open()
+        prepared = self._load(source)  # builds may take seconds: not under the lock
         with self._lock:
-            self._prepared[source.identity] = self._load(source)
+            self._prepared[source.identity] = prepared
 
     def _load(self, source: PluginSource) -> _Prepared:
         build = build_plugin(source.directory, cache_dir=self.cache_dir, progress=self.progress,
@@ -331,14 +336,16 @@ class WasmBackend(Backend):
         self._closed = True
         self._ticker.stop()
         with self._lock:
-            self._prepared.clear()
+            prepared, self._prepared = list(self._prepared.values()), {}
+        for p in prepared:  # live instances keep their own reference to the code
+            p.component.close()
 
 
 class WasmInstance:
     """One guest instance in its own Store. One call at a time (the pool guarantees it)."""
 
     __slots__ = ("_backend", "_store", "_caller", "_abi_func", "_host_call", "_tls", "_tick_ms",
-                 "plugin", "broken", "closed", "memory_limit_bytes")
+                 "_default_timeout_ms", "_state_lock", "_busy", "plugin", "broken", "closed", "memory_limit_bytes")
 
     def __init__(self, backend: WasmBackend, prepared: _Prepared, host_call: HostCall,
                  memory_limit_bytes: int | None, plugin: str) -> None:
@@ -346,10 +353,15 @@ class WasmInstance:
         self._host_call = host_call
         self._tls = backend._tls
         self._tick_ms = backend.tick_ms
+        self._default_timeout_ms = backend.default_timeout_ms
         self.plugin = plugin
         self.broken: PluginRuntimeError | None = None
         self.closed = False
         self.memory_limit_bytes = memory_limit_bytes
+        # close() from another thread while a call runs must not free the store under it:
+        # the call's own thread frees it when the call ends.
+        self._state_lock = threading.Lock()
+        self._busy = False
         store = _new_store(backend.engine, memory_limit_bytes)
         assert getattr(store, "_gps_wasi_set", False), "a guest store must have WASI set"
         try:
@@ -371,33 +383,47 @@ class WasmInstance:
 
     def abi_version(self) -> int:
         """The ABI version the guest was built for."""
-        self._check()
+        self._enter()
         try:
             return int(self._abi_func(self._store))
         except WasmtimeError as exc:
             self.broken = classify_trap(exc, plugin=self.plugin)
             raise self.broken from None
+        finally:
+            self._leave()
 
-    def _check(self) -> None:
-        if self.closed:
-            raise SandboxBroken("the instance is closed", plugin=self.plugin)
-        if self.broken is not None:
-            raise SandboxBroken(f"the instance is unusable after an earlier failure "
-                                f"({self.broken.code}): replace it", plugin=self.plugin)
+    def _enter(self) -> None:
+        with self._state_lock:
+            if self.closed:
+                raise SandboxBroken("the instance is closed", plugin=self.plugin)
+            if self.broken is not None:
+                raise SandboxBroken(f"the instance is unusable after an earlier failure "
+                                    f"({self.broken.code}): replace it", plugin=self.plugin)
+            if self._busy:
+                raise SandboxBroken("the instance is already running a call", plugin=self.plugin)
+            self._busy = True
+
+    def _leave(self) -> None:
+        with self._state_lock:
+            self._busy = False
+            if self.closed:
+                self._release()
 
     def handle(self, hook: int, payload: str, timeout_ms: int | None = None) -> str:
         """Run a hook in the caller's thread; returns the answer envelope.
 
-        ``timeout_ms`` (None: no deadline) stops the guest by epoch interruption within
-        ``timeout_ms + tick_ms``.
+        ``timeout_ms`` (None: the backend's ``default_timeout_ms``, by default no
+        deadline) stops the guest by epoch interruption within ``timeout_ms + tick_ms``.
 
         Raises:
             DeadlineExceeded: the deadline was reached (the instance is now unusable).
             MemoryExceeded: the guest hit its memory limit (the instance is now unusable).
             SandboxBroken: any other trap, or the instance was already unusable.
         """
-        self._check()
+        self._enter()
         store = self._store
+        if timeout_ms is None:
+            timeout_ms = self._default_timeout_ms
         if timeout_ms is None:
             store.set_epoch_deadline(_NO_DEADLINE)
         else:
@@ -415,6 +441,7 @@ class WasmInstance:
             raise self.broken from None
         finally:
             tls.host_call = outer
+            self._leave()
         if answer.startswith(_ERR_PREFIX):
             self._check_memory_answer(answer)
         return answer
@@ -434,11 +461,21 @@ class WasmInstance:
             raise self.broken
 
     def close(self) -> None:
-        """Release the store and everything in it; idempotent."""
-        if self.closed:
-            return
-        self.closed = True
+        """Release the store and everything in it; idempotent.
+
+        Called while a call runs in another thread, it only marks the instance closed;
+        that call frees the store when it returns (a call without a deadline that never
+        returns keeps its store: give untrusted calls a deadline).
+        """
+        with self._state_lock:
+            if self.closed:
+                return
+            self.closed = True
+            if not self._busy:
+                self._release()
+
+    def _release(self) -> None:
         store = getattr(self, "_store", None)
         if store is not None:
-            del self._caller, self._abi_func
+            del self._store, self._caller, self._abi_func
             store.close()

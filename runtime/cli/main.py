@@ -287,6 +287,19 @@ def bench(as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
     run_bench(as_json=as_json, quick=quick, only=only)
 
 
+@cli.command()
+@click.option("--tier", type=click.Choice(["wasm", "subinterpreter", "inprocess", "process"]),
+              help="Tier to run the examples on (default: the best available here).")
+@click.option("--no-bench", is_flag=True, help="Skip the closing `runtime bench --quick`.")
+def demo(tier: str | None, no_bench: bool) -> None:
+    """Run the example plugins as a gateway chain and show what each one did."""
+    from .demo import run_demo
+    try:
+        sys.exit(run_demo(tier, bench=not no_bench))
+    except PluginRuntimeError as exc:
+        _fail(exc, EXIT_ERROR)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(standalone_mode=True)

@@ -129,3 +129,21 @@ def test_instance_start_reports_hooks_and_runtime() -> None:
     ok, err = decode_answer(inst.handle(0, encode_request({"runtime": "mars"})))
     assert not ok and err["code"] == "INVALID_ARGUMENT"
     json.dumps(info)
+
+
+def test_host_writes_during_an_op_are_not_captured(capsys: pytest.CaptureFixture[str]) -> None:
+    # On the in-process tier the host serves ops in the plugin's thread; a host that
+    # writes to stderr while serving (e.g. logging's last-resort handler) must not be
+    # captured back into the plugin's log, which would loop.
+    install_output_capture()
+    calls = []
+
+    def host(op: int, payload: str) -> str:
+        calls.append(op)
+        sys.stderr.write("host side\n")
+        return '{"v":1,"ok":{}}'
+
+    inst = create_instance(lambda: Plugin("print"), host)
+    ok, _ = decode_answer(inst.handle(8, encode_request({"app_id": "1"})))
+    assert ok and calls == [1, 1]  # one log op per captured plugin line, no more
+    assert capsys.readouterr().err.count("host side") == 2

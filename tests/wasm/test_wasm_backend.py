@@ -160,6 +160,44 @@ def test_deadline_stops_an_infinite_loop_in_the_callers_thread(
         fresh.close()
 
 
+def test_close_from_another_thread_during_a_call_is_safe(
+        backend: WasmBackend, hostile: PluginSource) -> None:
+    """The dispatcher may discard an instance whose call is still running elsewhere."""
+    inst = backend.instantiate(hostile, HostCalls())
+    outcome: list[BaseException] = []
+
+    def spin() -> None:
+        try:
+            inst.handle(HOOK_POST_AUTH, hostile_request("/spin"), timeout_ms=300)
+        except BaseException as exc:  # handed to the main thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    time.sleep(0.05)
+    inst.close()  # marks it closed; the running call keeps its store until it returns
+    assert inst.closed
+    thread.join(5)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], DeadlineExceeded)
+    with pytest.raises(SandboxBroken):
+        inst.handle(HOOK_POST_AUTH, hostile_request("/calm"))
+
+
+def test_backend_default_deadline_applies_to_calls_without_one(
+        wasm_cache_dir: Path, hostile: PluginSource) -> None:
+    capped = WasmBackend(cache_dir=wasm_cache_dir, default_timeout_ms=100, tick_ms=5)
+    try:
+        inst = capped.instantiate(hostile, HostCalls())
+        started = time.perf_counter()
+        with pytest.raises(DeadlineExceeded):
+            inst.handle(HOOK_POST_AUTH, hostile_request("/spin"))
+        assert time.perf_counter() - started < 0.25
+        inst.close()
+    finally:
+        capped.close()
+
+
 def test_deadline_does_not_fire_on_a_quick_call(backend: WasmBackend, enricher: PluginSource) -> None:
     inst = backend.instantiate(enricher, HostCalls())
     try:
