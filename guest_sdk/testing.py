@@ -239,11 +239,21 @@ class PluginHarness:
     _op_studio_get_llm = _op_gateway_get_llm
 
     def _op_studio_call_llm(self, a: dict[str, Any]) -> Any:
+        # the same fake LLM as the runtime's embedded one: the fixture's reply word by
+        # word, or an echo of the last user message
         llm = self._find("llms", "id", a["llm_id"])
-        words = str(llm.get("reply", "")).split(" ")
+        reply = llm.get("reply")
+        if not isinstance(reply, str):
+            users = [m.get("content", "") for m in a.get("messages", [])
+                     if isinstance(m, dict) and m.get("role") == "user"]
+            reply = users[-1] if users else ""
+        model = a.get("model") or str(llm.get("default_model", ""))
+        words = reply.split(" ")
         handle = next(self._ids)
-        self._streams[handle] = iter([{"content": w + " ", "done": False} for w in words]
-                                     + [{"content": "", "done": True}])
+        self._streams[handle] = iter(
+            [{"content": w + (" " if i < len(words) - 1 else ""), "model": model, "done": False}
+             for i, w in enumerate(words)]
+            + [{"content": "", "model": model, "done": True, "finish_reason": "stop"}])
         return {"handle": handle}
 
 

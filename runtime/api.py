@@ -54,11 +54,19 @@ def default_state_dir() -> Path:
     return Path(base) / "gateway-plugin-sandbox"
 
 
+def _wasm_status() -> str:
+    import importlib.util
+    missing = [m for m in ("wasmtime", "componentize_py") if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"needs {' and '.join(missing)}: pip install 'gateway-plugin-sandbox[wasm]'")
+    return "available"
+
+
 def available_tiers() -> dict[str, str]:
     """Each tier and whether it can run here (``"available"`` or the reason it cannot)."""
     return {
+        "wasm": _wasm_status(),
         "inprocess": "available",
-        "wasm": "not implemented yet (the wasm tier is being built; use --tier inprocess)",
         "subinterpreter": "not implemented yet",
         "process": "not implemented yet",
     }
@@ -68,6 +76,9 @@ def _backend(tier: str) -> Backend:
     if tier == "inprocess":
         from .backends.inprocess import InProcessBackend
         return InProcessBackend()
+    if tier == "wasm" and _wasm_status() == "available":
+        from .backends.wasm import WasmBackend
+        return WasmBackend()
     reason = available_tiers().get(tier, f"unknown tier {tier!r}")
     raise TierUnavailable(f"tier {tier!r} is not available: {reason}")
 

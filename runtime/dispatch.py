@@ -24,8 +24,8 @@ from host_abi.hooks import HOOKS_BY_NAME, FailPolicy, HookSpec, fill_answer, hoo
 
 from .backends.base import Backend, Instance, PluginSource
 from .broker.services import CallState, ServiceBroker
-from .errors import (AbiViolation, DeadlineExceeded, LoadError, PluginFailed, PluginRuntimeError,
-                     SandboxBroken, UsageError, error_for_code)
+from .errors import (AbiViolation, DeadlineExceeded, LoadError, MemoryExceeded, PluginFailed,
+                     PluginRuntimeError, SandboxBroken, UsageError, error_for_code)
 from .manifest import Manifest
 from .policy import EffectivePlugin
 
@@ -103,7 +103,15 @@ class _Slot:
         self.number = number
         self.state: CallState | None = None
         self.worker: _Worker | None = None
-        self.instance: Instance = host.backend.instantiate(host.source, self._host_call)
+        #: True when the backend stops a call on time itself (wasm's epoch deadline) and
+        #: caps memory; else the deadline is a worker thread the caller stops waiting for.
+        self.enforces_limits = bool(getattr(host.backend, "enforces_limits", False))
+        if self.enforces_limits:
+            self.instance: Instance = host.backend.instantiate(  # type: ignore[call-arg]
+                host.source, self._host_call,
+                memory_limit_bytes=host.settings.limits.memory_limit_bytes)
+        else:
+            self.instance = host.backend.instantiate(host.source, self._host_call)
 
     def _host_call(self, op: int, payload: str) -> str:
         state = self.state
@@ -112,6 +120,9 @@ class _Slot:
         return self.host.broker.handle(state, op, payload)
 
     def run(self, hook: int, payload: str, timeout_s: float | None) -> str:
+        if self.enforces_limits:
+            timeout_ms = None if timeout_s is None else max(1, round(timeout_s * 1000))
+            return self.instance.handle(hook, payload, timeout_ms)  # type: ignore[call-arg]
         if timeout_s is None:
             return self.instance.handle(hook, payload)
         if self.worker is None:
@@ -372,10 +383,11 @@ class PluginHost:
         except DeadlineExceeded as exc:
             broken = True
             self.stats.deadlines += 1
-            self.stats.abandoned_threads += 1
-            exc.hook = spec.name
+            if not slot.enforces_limits:
+                self.stats.abandoned_threads += 1
+            exc.plugin, exc.hook = self.identity, spec.name
             raise
-        except SandboxBroken as exc:
+        except (SandboxBroken, MemoryExceeded) as exc:
             broken = True
             exc.plugin, exc.hook = self.identity, spec.name
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -97,7 +98,7 @@ def test_a_token_table_that_is_not_an_object_is_refused() -> None:
         harness_for(HERE, config={"tokens": ["tok-ana"]})
 
 
-def _call(*args: str) -> tuple[int, dict[str, object]]:
+def _call(*args: str) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(cli, ["call", str(HERE), "--tier", "inprocess", "--ephemeral",
                                       "--runtime", "gateway", "--config", "tokens=" + json.dumps(TOKENS),
                                       *args])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -18,7 +19,7 @@ LLMS = {"llms": [{"id": 3, "name": "Fixture GPT", "default_model": "gpt-4o",
                   "reply": "Hello from the model"}]}
 
 
-def _studio(**config: object) -> object:
+def _studio(**config: object) -> PluginHarness:
     return harness_for(HERE, runtime="studio", grants=DEFAULT_GRANTS | {"llms.proxy"}, fixtures=LLMS,
                        config=config)
 
@@ -46,7 +47,7 @@ def test_an_llm_named_in_the_request_streams_its_answer() -> None:
     assert [c.type for c in chunks] == [T.CONTENT] * 4 + [T.DONE]
     assert "".join(c.content for c in chunks).strip() == "Hello from the model"
     assert chunks[-1].is_final
-    assert json.loads(chunks[-1].metadata_json) == {"source": "llm", "llm_id": 3, "model": "",
+    assert json.loads(chunks[-1].metadata_json) == {"source": "llm", "llm_id": 3, "model": "gpt-4o",
                                                     "chunks": 4}
 
 
@@ -112,7 +113,7 @@ def test_schema_matches_the_file() -> None:
     assert schema == json.loads((HERE / "config.schema.json").read_text())
 
 
-def _run(tmp_path: Path, request: dict[str, object], llms: list[dict[str, object]]) -> list[dict[str, object]]:
+def _run(tmp_path: Path, request: dict[str, Any], llms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (tmp_path / "fixtures.json").write_text(json.dumps({"llms": llms}))
     result = CliRunner().invoke(cli, ["call", str(HERE), "--hook", "handle_agent_message", "--tier",
                                       "inprocess", "--ephemeral", "--runtime", "studio", "--grant",

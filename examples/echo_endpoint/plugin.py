@@ -55,7 +55,7 @@ class EchoEndpoint(BasePlugin, CustomEndpointHandler, ConfigProvider):
     def __init__(self) -> None:
         super().__init__("echo-endpoint", "1.0.0", "Echoes HTTP requests, unary and streamed")
         self.greeting = "Hello from echo_endpoint"
-        self.echo_headers = ("content-type", "user-agent", "accept")
+        self.echo_headers: tuple[str, ...] = ("content-type", "user-agent", "accept")
         self.default_events = 3
         self.max_events = 20
 

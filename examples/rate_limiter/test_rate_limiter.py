@@ -6,16 +6,18 @@ import base64
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
+from guest_sdk import messages as M
 from guest_sdk.testing import chat_body, enriched_request, harness_for, plugin_request
 from runtime.cli.main import cli
 
 HERE = Path(__file__).parent
 
 
-def _from(addr: str) -> object:
+def _from(addr: str) -> M.PluginRequest:
     return plugin_request(chat_body("hi"), remote_addr=addr)
 
 
@@ -92,7 +94,7 @@ def test_schema_matches_the_file() -> None:
     assert schema == json.loads((HERE / "config.schema.json").read_text())
 
 
-def _run(args: list[str]) -> tuple[int, dict[str, object]]:
+def _run(args: list[str]) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(cli, ["call", str(HERE), "--hook", "process_pre_auth", "--tier",
                                       "inprocess", "--runtime", "gateway", *args])
     return result.exit_code, json.loads(result.stdout.splitlines()[0])
@@ -111,12 +113,12 @@ def test_runtime_call_two_runs_share_the_counter(tmp_path: Path) -> None:
     code, second = _run(args)
     assert code == 0, second
     assert second["block"] is True and second["status_code"] == 429
-    assert 1 <= int(second["headers"]["retry-after"]) <= 600  # type: ignore[index]
-    body = json.loads(base64.b64decode(second["body"]))  # type: ignore[arg-type]
+    assert 1 <= int(second["headers"]["retry-after"]) <= 600
+    body = json.loads(base64.b64decode(second["body"]))
     assert body["error"]["type"] == "rate_limit_exceeded"
 
 
 def test_runtime_call_refuses_an_unknown_key_by() -> None:
     code, out = _run(["--ephemeral", "--config", "key_by=ip"])
     assert code == 1
-    assert out["error"]["code"] == "CONFIG_INVALID" and "key_by" in out["error"]["message"]  # type: ignore[index]
+    assert out["error"]["code"] == "CONFIG_INVALID" and "key_by" in out["error"]["message"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from guest_sdk import messages as M
@@ -125,11 +127,14 @@ def test_runtime_call_runs_the_counter_against_the_state_dir(tmp_path: Path) -> 
         kv.close()
 
 
-def test_runtime_call_session_ready_creates_the_schedule() -> None:
+def test_runtime_call_session_ready_creates_the_schedule(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="plugin")
     result = _cli("--hook", "on_session_ready", "--ephemeral", input='{"session_id": "s-1"}')
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {}
-    assert "schedule created schedule_id='minute-counter'" in result.stderr
+    # the plugin's log line reaches stderr (or pytest's capture, when another test has
+    # rerouted the "plugin" logger)
+    assert "schedule created schedule_id='minute-counter'" in result.stderr + caplog.text
 
 
 def _wait_for_runs(rt: Runtime, expected: dict[str, int]) -> None:

@@ -72,8 +72,17 @@ def run_demo(tier: str | None, bench: bool, console: Console | None = None) -> i
 
     from rich.logging import RichHandler
     handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
-    logging.getLogger("plugin").addHandler(handler)
-    logging.getLogger("plugin").propagate = False
+    plugin_log = logging.getLogger("plugin")
+    plugin_log.addHandler(handler)
+    plugin_log.propagate = False
+    try:
+        return _run(tier, bench, console)
+    finally:
+        plugin_log.removeHandler(handler)
+        plugin_log.propagate = True
+
+
+def _run(tier: str | None, bench: bool, console: Console) -> int:
     tier = tier or _default_tier()
     note = "" if tier == "wasm" else (
         "  [yellow]The wasm tier is not available here, so the plugins run in-process "

@@ -100,15 +100,19 @@ def info(as_json: bool) -> None:
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
               help="Also check the plugin against this operator policy.")
 @click.option("--name", help="Identity to check the policy for (default: directory name).")
+@click.option("--grant", "grants", multiple=True, metavar="SCOPE",
+              help="A scope granted on top of the policy, as for `runtime call`. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def validate(plugin_dir: Path, policy: Path | None, name: str | None, as_json: bool) -> None:
+def validate(plugin_dir: Path, policy: Path | None, name: str | None, grants: tuple[str, ...],
+             as_json: bool) -> None:
     """Check a plugin's manifest, entry module and config schema without running its code."""
     from ..manifest import load_manifest
     from ..policy import effective_settings, load_policy
     try:
         manifest = load_manifest(plugin_dir)
         identity = name or plugin_dir.resolve().name.lower()
-        eff = effective_settings(manifest, load_policy(policy), identity, tier="inprocess")
+        eff = effective_settings(manifest, load_policy(policy), identity, tier="inprocess",
+                                 extra_grants=frozenset(grants))
     except PluginRuntimeError as exc:
         _fail(exc, EXIT_ERROR)
     doc = {"valid": True, "id": manifest.id, "name": manifest.name, "version": manifest.version,
@@ -298,6 +302,11 @@ def demo(tier: str | None, no_bench: bool) -> None:
         sys.exit(run_demo(tier, bench=not no_bench))
     except PluginRuntimeError as exc:
         _fail(exc, EXIT_ERROR)
+
+
+from .build_cmd import build  # noqa: E402
+
+cli.add_command(build)
 
 
 def main() -> None:

@@ -1135,13 +1135,13 @@ def test_other_usage_errors(run_cli: RunCli, tmp_path: Path) -> None:
     assert (result.exit_code, result.error["code"]) == (2, "USAGE_ERROR")
 
 
-def test_omitting_the_tier_gives_tier_unavailable(run_cli: RunCli, make_runtime: RuntimeFactory) -> None:
-    result = run_cli(call_args("pre_auth", "process_pre_auth", tier=None))
+def test_a_tier_that_is_not_here_gives_tier_unavailable(run_cli: RunCli, make_runtime: RuntimeFactory) -> None:
+    result = run_cli(call_args("pre_auth", "process_pre_auth", tier="subinterpreter"))
     assert result.exit_code == 1
     err = result.error
     assert (err["code"], err["plugin"], err["hook"]) == ("TIER_UNAVAILABLE", "pre_auth", "process_pre_auth")
-    assert "--tier inprocess" in err["message"]
-    rt = make_runtime(tier=None)
+    assert "not implemented yet" in err["message"]
+    rt = make_runtime(tier="process")
     with pytest.raises(TierUnavailable):
         rt.load(plugin_dir("pre_auth"))
 

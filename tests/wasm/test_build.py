@@ -56,17 +56,6 @@ def test_second_build_comes_from_the_cache(enricher_build: BuildResult, wasm_cac
     assert not any("componentize" in s or "compiling" in s for s in stages)
 
 
-@pytest.mark.skipif(not os.environ.get("GPS_WASM_COLD_BUILD"),
-                    reason="set GPS_WASM_COLD_BUILD=1 to time a build in an empty cache (~15 s)")
-def test_cold_build_in_an_empty_cache(tmp_path: Path) -> None:  # pragma: no cover - opt-in
-    stages: list[str] = []
-    r = build_plugin(ENRICHER, cache_dir=tmp_path, progress=stages.append)
-    assert not r.cached and r.compiled
-    assert r.wasm_path.is_file() and r.cwasm_path.is_file()
-    assert any("componentize" in s for s in stages) and any("compiling" in s for s in stages)
-    assert build_plugin(ENRICHER, cache_dir=tmp_path).cached
-
-
 def _copy(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
