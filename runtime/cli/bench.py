@@ -182,6 +182,179 @@ def _grpc_row(n: int, warmup: int) -> Row:
                         "persistent channel, unix socket (the go-plugin model)")
 
 
+def _wasm_rows(n: int, warmup: int, full: bool) -> list[Row]:
+    """post_auth on the wasm tier, its cost per stage, instances, cold start, memory, builds."""
+    from host_abi.envelope import decode_answer, encode_request
+
+    from ..api import Runtime, RuntimeConfig
+    from ..broker.services import CallState
+    from ..build import build_plugin
+    req = bench_request()
+    rows: list[Row] = []
+    t0 = time.perf_counter()
+    built = build_plugin(BENCH_PLUGIN)
+    rows.append(Row("wasm/build_cached" if built.cached else "wasm/build_cold", "duration", "s",
+                    round(time.perf_counter() - t0, 3), None, 1, goal=0.5 if built.cached else 15.0,
+                    note="the bench plugin, in the default cache"))
+    with Runtime(RuntimeConfig(tier="wasm", ephemeral=True)) as rt:
+        host = rt.load(BENCH_PLUGIN, name="bench", config=_CONFIG)
+        samples = _time(lambda: _check(host.call("process_post_auth", req)), n, warmup)
+        rows.append(_latency_row("post_auth/wasm", samples, "through the dispatcher, with the deadline"))
+        med, p99 = _stats(samples)
+        rows[-1].goal = 15.0
+        rows.append(Row("post_auth/wasm/p99", "latency", "us", round(p99, 2), None, len(samples), goal=40.0,
+                        note="the p99 of post_auth/wasm"))
+        # -- stages, on one instance of the backend directly
+        backend = rt._backends["wasm"]  # noqa: SLF001 - the bench looks inside on purpose
+        state = CallState(host.settings, "bench")
+
+        def host_call(op: int, payload: str) -> str:
+            return rt.broker.handle(state, op, payload)
+
+        inst = backend.instantiate(host.source, host_call)  # type: ignore[call-arg]
+        inst.handle(0, encode_request({"runtime": host.settings.runtime, "plugin_id": "bench"}))
+        inst.handle(1, encode_request({"config": host.init_config}))
+        text = encode_request(req)
+        answer_text = inst.handle(8, text)
+        ok, answer = decode_answer(answer_text)
+        _check(answer)
+        stage_n = max(200, n // 10)
+        host_encode = _stats(_time(lambda: encode_request(req), stage_n, 50))[0]
+        host_decode = _stats(_time(lambda: decode_answer(answer_text), stage_n, 50))[0]
+        empty = _stats(_time(lambda: inst.handle(9001, ""), stage_n, 50))[0]
+        transfer_in = _stats(_time(lambda: inst.handle(9001, text), stage_n, 50))[0] - empty
+        size = str(len(answer_text))
+        transfer_out = _stats(_time(lambda: inst.handle(9002, size), stage_n, 50))[0] - empty
+        ok, guest = decode_answer(inst.handle(9003, json.dumps(
+            {"hook": 8, "payload": text, "iterations": stage_n})))
+        inst.close()
+        for stage, value in (("host_encode", host_encode), ("call_overhead", empty),
+                             ("transfer_in", transfer_in), ("guest_decode", guest["decode_us"]),
+                             ("handler", guest["handler_us"]), ("guest_encode", guest["encode_us"]),
+                             ("transfer_out", transfer_out), ("host_decode", host_decode)):
+            rows.append(Row(f"post_auth/wasm/stage/{stage}", "latency", "us", round(max(0.0, value), 2),
+                            None, stage_n, note="guest stages timed by the guest's clock"
+                            if stage.startswith(("guest", "handler")) else ""))
+        # -- instances
+        inst_samples, ready_samples = [], []
+        for _ in range(10 if not full else 30):
+            a = time.perf_counter()
+            fresh = backend.instantiate(host.source, host_call)  # type: ignore[call-arg]
+            b = time.perf_counter()
+            fresh.handle(0, encode_request({"runtime": host.settings.runtime, "plugin_id": "bench"}))
+            fresh.handle(1, encode_request({"config": host.init_config}))
+            fresh.handle(8, text)
+            c = time.perf_counter()
+            fresh.close()
+            inst_samples.append((b - a) * 1000)
+            ready_samples.append((c - a) * 1000)
+        m, p = _stats(inst_samples)
+        rows.append(Row("wasm/instance_instantiated", "latency", "ms", round(m, 3), round(p, 3),
+                        len(inst_samples), goal=0.5))
+        m, p = _stats(ready_samples)
+        rows.append(Row("wasm/instance_ready", "latency", "ms", round(m, 3), round(p, 3), len(ready_samples),
+                        note="instantiate + instance_start + initialize + a first post_auth"))
+        # -- cold start in a running host: load a built artifact, answer the first call
+        cold = []
+        for i in range(5):
+            a = time.perf_counter()
+            h2 = rt.load(BENCH_PLUGIN, name=f"cold{i}", config=_CONFIG)
+            _check(h2.call("process_post_auth", req))
+            cold.append((time.perf_counter() - a) * 1000)
+            rt.unload(f"cold{i}")
+        m, p = _stats(cold)
+        rows.append(Row("wasm/cold_start", "latency", "ms", round(m, 3), round(p, 3), len(cold), goal=3.0,
+                        note="load of a built plugin to its first answer, in a running host"))
+        # -- two threads on two instances
+        rows += _threads_rows(rt, req, 1.0 if not full else 3.0)
+    rows += _memory_rows(20 if not full else 50)
+    return rows
+
+
+def _threads_rows(rt: Any, req: dict[str, Any], seconds: float) -> list[Row]:
+    import threading
+
+    from ..policy import policy_from_dict
+    host = rt.load(BENCH_PLUGIN, name="bench2", config=_CONFIG)
+    # a second instance for the second thread
+    host._idle.append(host._new_slot())  # noqa: SLF001 - the bench sizes the pool directly
+    del policy_from_dict
+
+    def run(counts: list[int], stop: float) -> None:
+        c = 0
+        while time.perf_counter() < stop:
+            host.call("process_post_auth", req)
+            c += 1
+        counts.append(c)
+
+    one: list[int] = []
+    run(one, time.perf_counter() + seconds)
+    two: list[int] = []
+    stop = time.perf_counter() + seconds
+    threads = [threading.Thread(target=run, args=(two, stop)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    single, double = one[0] / seconds, sum(two) / seconds
+    return [Row("post_auth/wasm/1thread", "throughput", "calls/s", round(single, 1), None, one[0]),
+            Row("post_auth/wasm/2threads", "throughput", "calls/s", round(double, 1), None, sum(two)),
+            Row("post_auth/wasm/2threads_speedup", "ratio", "x", round(double / single, 3), None, 1,
+                note="two threads on two instances over one thread")]
+
+
+_MEMORY_PROBE = """
+import json, sys, gc
+from runtime.api import Runtime, RuntimeConfig
+from runtime.broker.services import CallState
+from host_abi.envelope import encode_request
+from runtime.cli.bench import BENCH_PLUGIN, bench_request, _CONFIG
+def private_kb():
+    total = rss = 0
+    for line in open('/proc/self/smaps_rollup'):
+        if line.startswith(('Private_Clean', 'Private_Dirty')):
+            total += int(line.split()[1])
+        if line.startswith('Rss:'):
+            rss = int(line.split()[1])
+    return total, rss
+k = int(sys.argv[1])
+with Runtime(RuntimeConfig(tier='wasm', ephemeral=True)) as rt:
+    host = rt.load(BENCH_PLUGIN, name='mem', config=_CONFIG)
+    backend = rt._backends['wasm']
+    state = CallState(host.settings, 'bench')
+    call = lambda op, p: rt.broker.handle(state, op, p)
+    text = encode_request(bench_request())
+    def ready():
+        inst = backend.instantiate(host.source, call)
+        inst.handle(0, encode_request({'runtime': host.settings.runtime, 'plugin_id': 'mem'}))
+        inst.handle(1, encode_request({'config': host.init_config}))
+        for _ in range(3):
+            inst.handle(8, text)
+        return inst
+    keep = [ready() for _ in range(3)]
+    gc.collect()
+    p0, r0 = private_kb()
+    keep += [ready() for _ in range(k)]
+    gc.collect()
+    p1, r1 = private_kb()
+    print(json.dumps({"private_mb": (p1 - p0) / 1024 / k, "rss_mb": (r1 - r0) / 1024 / k}))
+    for inst in keep:
+        inst.close()
+"""
+
+
+def _memory_rows(k: int) -> list[Row]:
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(k)], capture_output=True,
+                         text=True, timeout=300, cwd=str(BENCH_PLUGIN.parents[1]))
+    if out.returncode != 0:
+        raise RuntimeError(f"the memory probe failed: {out.stderr[-2000:]}")
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    return [Row("wasm/private_mb_per_instance", "memory", "MB", round(doc["private_mb"], 3), None, k,
+                goal=0.75, note="Private_Clean+Private_Dirty growth per warm instance (smaps_rollup)"),
+            Row("wasm/rss_mb_per_instance", "memory", "MB", round(doc["rss_mb"], 3), None, k,
+                note="process RSS growth per warm instance (counts the shared image once per instance)")]
+
+
 def _machine() -> dict[str, Any]:
     cpu = platform.processor()
     try:
@@ -224,6 +397,10 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
     rows: list[Row] = []
     if wanted("post_auth/inprocess"):
         rows += _inprocess_rows(n, warmup)
+    if wanted("post_auth/wasm") or wanted("wasm/"):
+        from ..api import available_tiers
+        if available_tiers()["wasm"] == "available":
+            rows += _wasm_rows(n, warmup, full=not quick)
     if wanted("post_auth/grpc"):
         rows.append(_grpc_row(grpc_n, 100))
     if wanted("codec/"):
@@ -231,8 +408,18 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
     rows = [r for r in rows if not only or any(r.id.startswith(o) for o in only)]
     floor = next((r.median for r in rows if r.id == "post_auth/inprocess"), None)
     grpc_median = next((r.median for r in rows if r.id == "post_auth/grpc"), None)
+    wasm_median = next((r.median for r in rows if r.id == "post_auth/wasm"), None)
+    if wasm_median is not None:
+        rows.append(Row("post_auth/wasm/vs_floor", "ratio", "x",
+                        round(wasm_median / floor, 3) if floor else 0.0, None, 1, goal=2.5,
+                        note="post_auth/wasm over post_auth/inprocess"))
+        if grpc_median:
+            rows.append(Row("post_auth/wasm/vs_grpc", "ratio", "x", round(wasm_median / grpc_median, 4),
+                            None, 1, goal=round(1 / 15, 4), note="post_auth/wasm over post_auth/grpc "
+                            "(goal: at least 15x faster)"))
     for r in rows:
-        if r.id.startswith("post_auth/") and r.kind == "latency":
+        if r.id.startswith("post_auth/") and r.kind == "latency" and "/stage/" not in r.id \
+                and not r.id.endswith("/p99"):
             r.vs_floor = round(r.median / floor, 3) if floor else None
             r.vs_grpc = round(r.median / grpc_median, 3) if grpc_median else None
         if r.goal is not None:
