@@ -100,13 +100,19 @@ def _run(tier: str | None, bench: bool, console: Console) -> int:
     with Runtime(RuntimeConfig(policy=policy, runtime="gateway", ephemeral=True,
                                fixtures=fixtures)) as rt:
         started = time.perf_counter()
-        rt.load(EXAMPLES / "message_modifier", config={"instruction": "Answer in one paragraph."})
-        rt.load(EXAMPLES / "custom_auth", config={"tokens": TOKENS})
-        rt.load(EXAMPLES / "rate_limiter", config={"limit": 3, "window_seconds": 60, "key_by": "app"})
-        rt.load(EXAMPLES / "request_enricher", config={"instruction": "Cite your sources."})
-        rt.load(EXAMPLES / "response_modifier", config={"footer": " [checked by the gateway]",
-                                                        "remove_headers": ["server"]})
-        rt.load(EXAMPLES / "usage_collector")
+        for name, config in (
+                ("message_modifier", {"instruction": "Answer in one paragraph."}),
+                ("custom_auth", {"tokens": TOKENS}),
+                ("rate_limiter", {"limit": 3, "window_seconds": 60, "key_by": "app"}),
+                ("request_enricher", {"instruction": "Cite your sources."}),
+                ("response_modifier", {"footer": " [checked by the gateway]", "remove_headers": ["server"]}),
+                ("usage_collector", {})):
+            hint = (" (the first run builds its WebAssembly component, ~15-25 s; later runs load "
+                    "it from the cache)") if tier == "wasm" else ""
+            t0 = time.perf_counter()
+            with console.status(f"loading {name}{hint}"):
+                rt.load(EXAMPLES / name, config=config)
+            console.print(f"  loaded {name} in {(time.perf_counter() - t0) * 1000:.0f} ms")
         console.print(f"Loaded {len(rt.plugins)} plugins in {(time.perf_counter() - started) * 1000:.0f} ms: "
                       + ", ".join(rt.plugins))
         chain = Chain(rt, pre_auth=["message_modifier"], auth="custom_auth",
