@@ -122,6 +122,8 @@ def _load(text: str | bytes, max_bytes: int) -> dict[str, Any]:
         env = _decode(text if isinstance(text, str) else text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError(ErrorCode.MALFORMED_ENVELOPE, f"envelope is not JSON: {exc}") from None
+    except RecursionError:
+        raise EnvelopeError(ErrorCode.MALFORMED_ENVELOPE, "envelope nests too deeply") from None
     if type(env) is not dict:
         raise EnvelopeError(ErrorCode.MALFORMED_ENVELOPE,
                             f"envelope is a JSON {type(env).__name__}, not an object")

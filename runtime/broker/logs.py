@@ -74,8 +74,11 @@ class PluginLogger:
         if len(message) > LOG_MAX_MESSAGE_CHARS:
             message = message[:LOG_MAX_MESSAGE_CHARS] + f"... [{len(message) - LOG_MAX_MESSAGE_CHARS} characters cut]"
         lvl = LEVELS.get(level, logging.INFO)
-        extra = {"plugin": plugin, "hook": hook or "", "plugin_fields": dict(fields or {})}
         suffix = "".join(f" {k}={v!r}" for k, v in (fields or {}).items())
+        if len(suffix) > LOG_MAX_MESSAGE_CHARS:
+            suffix = suffix[:LOG_MAX_MESSAGE_CHARS] + f"... [{len(suffix) - LOG_MAX_MESSAGE_CHARS} characters of fields cut]"
+            fields = {"truncated": True}
+        extra = {"plugin": plugin, "hook": hook or "", "plugin_fields": dict(fields or {})}
         logging.getLogger(f"plugin.{plugin}").log(
             lvl, "[%s%s] %s%s", plugin, f" {hook}" if hook else "", message, suffix, extra=extra)
         return True
