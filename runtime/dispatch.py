@@ -107,9 +107,11 @@ class _Slot:
         #: caps memory; else the deadline is a worker thread the caller stops waiting for.
         self.enforces_limits = bool(getattr(host.backend, "enforces_limits", False))
         if self.enforces_limits:
+            settings = host.settings
             self.instance: Instance = host.backend.instantiate(  # type: ignore[call-arg]
                 host.source, self._host_call,
-                memory_limit_bytes=host.settings.limits.memory_limit_bytes)
+                memory_limit_bytes=settings.limits.memory_limit_bytes,
+                clock=settings.clock, random=settings.random, random_seed=settings.random_seed)
         else:
             self.instance = host.backend.instantiate(host.source, self._host_call)
 
@@ -217,11 +219,16 @@ class PluginHost:
         if not isinstance(value, dict) or value.get("abi") != ABI_VERSION:
             raise LoadError(f"the instance answered instance_start with {value!r}",
                             code=ErrorCode.ABI_VERSION_MISMATCH, plugin=self.identity)
+        caps, hooks = value.get("capabilities", ()), value.get("hooks", ())
+        if not (isinstance(caps, list) and all(isinstance(c, str) for c in caps)
+                and isinstance(hooks, list) and all(type(h) is int for h in hooks)):
+            raise LoadError("the instance answered instance_start with malformed capabilities "
+                            "or hooks", code=ErrorCode.BAD_RETURN, plugin=self.identity,
+                            hook="instance_start")
         return InstanceInfo(abi=value["abi"], sdk=str(value.get("sdk", "")),
                             name=str(value.get("name", "")), version=str(value.get("version", "")),
                             description=str(value.get("description", "")),
-                            capabilities=tuple(value.get("capabilities", ())),
-                            hooks=frozenset(int(h) for h in value.get("hooks", ())))
+                            capabilities=tuple(caps), hooks=frozenset(hooks))
 
     def _check_config_schema(self, slot: _Slot, info: InstanceInfo) -> None:
         """Validate the configuration against the schema a ConfigProvider plugin gives."""
@@ -285,7 +292,7 @@ class PluginHost:
             self.stats.instances_replaced += 1
             try:
                 slot = self._new_slot()
-            except PluginRuntimeError:
+            except Exception:  # a replacement that fails must not turn into the caller's error
                 log.exception("replacing an instance of %s failed", self.identity)
                 return
         self._idle.append(slot)
@@ -315,7 +322,16 @@ class PluginHost:
                                code=exc.code, plugin=self.identity, hook=spec.name) from None
         return ok, value
 
+    #: Codes only the host produces: a guest answering one is reported as PLUGIN_RAISED.
+    _HOST_ONLY = frozenset({"DEADLINE_EXCEEDED", "MEMORY_EXCEEDED", "SANDBOX_BROKEN",
+                            "TIER_UNAVAILABLE", "POLICY_INVALID", "POLICY_DENIED", "MANIFEST_INVALID",
+                            "LOAD_FAILED", "INIT_FAILED", "PLUGIN_NOT_FOUND", "USAGE_ERROR", "CLOSED",
+                            "CONFIG_INVALID", "INPUT_INVALID"})
+
     def _raise(self, err: Mapping[str, Any], spec: HookSpec) -> None:
+        if err["code"] in self._HOST_ONLY:
+            err = {**err, "code": "PLUGIN_RAISED",
+                   "message": f"the plugin answered the host-only code {err['code']}: {err['message']}"}
         tb = err.get("traceback")
         if isinstance(tb, str) and tb:
             self.broker.logger.log(self.identity, spec.name, "error",

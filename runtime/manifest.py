@@ -25,7 +25,8 @@ from host_abi.ops import GATEWAY_SCOPES, SANDBOX_SCOPES, STUDIO_SCOPES
 
 from .errors import ManifestError
 
-__all__ = ["MANIFEST_FILE", "Manifest", "load_manifest", "MANIFEST_SCHEMA", "HOOK_TYPES"]
+__all__ = ["MANIFEST_FILE", "Manifest", "load_manifest", "MANIFEST_SCHEMA", "HOOK_TYPES",
+           "CLOCK_MODES", "RANDOM_MODES", "DEFAULT_CLOCK", "DEFAULT_RANDOM"]
 
 log = logging.getLogger("runtime.manifest")
 
@@ -42,6 +43,16 @@ _KNOWN_TOP = {"id", "version", "name", "description", "capabilities", "permissio
               "kvNamespace", "rpc", "ui", "portal", "compat", "security", "assets",
               "schedules", "resource_types", "sandbox", "$schema"}
 _ALL_SCOPES = sorted(STUDIO_SCOPES | GATEWAY_SCOPES | SANDBOX_SCOPES)
+
+#: Clocks a plugin may see, least precise first (host_abi/ABI.md, "Clocks and randomness"):
+#: ``frozen`` (one reading per hook call, in ms), ``coarse`` (ms), ``real`` (ns).
+CLOCK_MODES = ("frozen", "coarse", "real")
+#: Randomness a plugin may get, least to most: ``seeded`` (a per-instance pseudo-random
+#: stream, reproducible with the policy's ``random_seed``), ``real`` (the host's CSPRNG).
+RANDOM_MODES = ("seeded", "real")
+#: What a manifest that says nothing requests (the policy may lower it, never raise it).
+DEFAULT_CLOCK = "coarse"
+DEFAULT_RANDOM = "real"
 
 _string_list = {"type": "array", "items": {"type": "string"}}
 
@@ -117,6 +128,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 },
                 "config_schema": {"type": "string"},
                 "requirements": _string_list,
+                "clock": {"enum": list(CLOCK_MODES)},
+                "random": {"enum": list(RANDOM_MODES)},
             },
         },
     },
@@ -143,6 +156,11 @@ class Manifest:
     fail_policy: dict[str, FailPolicy]
     config_schema: dict[str, Any] | None
     unknown_keys: tuple[str, ...] = field(default=())
+    #: ``sandbox.clock`` and ``sandbox.random`` as written (None: not stated, so the
+    #: default applies, lowered to what the policy grants; a stated request above the
+    #: grant does not load).
+    requested_clock: str | None = None
+    requested_random: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -219,6 +237,7 @@ def load_manifest(plugin_dir: str | Path) -> Manifest:
         entry_factory=factory, requested_scopes=frozenset(scopes),
         requested_limits=dict(sandbox.get("limits", {})), fail_policy=fail_policy,
         config_schema=config_schema, unknown_keys=unknown,
+        requested_clock=sandbox.get("clock"), requested_random=sandbox.get("random"),
     )
 
 

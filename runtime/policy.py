@@ -3,7 +3,9 @@
 A policy file (JSON) is the host's configuration. It grants scopes, sets limits, tier,
 trust level, fail policies, configuration and the plugin's identity (its KV namespace
 and event origin). Effective permissions are what the manifest requests AND what the
-policy grants; a plugin that requests more than it is granted does not load.
+policy grants; a plugin that requests more than it is granted does not load. The same
+holds for the clock and randomness a wasm guest sees (``clock``, ``random``,
+``random_seed``; host_abi/ABI.md, "Clocks and randomness").
 
 Example::
 
@@ -13,7 +15,8 @@ Example::
       "plugins": {
         "enricher": {"tier": "inprocess", "trust": "trusted", "grants": ["kv.readwrite"],
                      "limits": {"timeout_ms": 50}, "fail_policy": {"post_auth": "open"},
-                     "config": {"instruction": "Be brief."}}
+                     "config": {"instruction": "Be brief."}},
+        "replayed": {"clock": "frozen", "random": "seeded", "random_seed": 42}
       }
     }
 """
@@ -35,16 +38,19 @@ from host_abi.limits import (DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_MEMORY_LIMIT_BYTES
 from host_abi.ops import DEFAULT_GRANTS, GATEWAY_SCOPES, SANDBOX_SCOPES, STUDIO_SCOPES
 
 from .errors import ManifestError, PolicyError
-from .manifest import Manifest
+from .manifest import CLOCK_MODES, DEFAULT_CLOCK, DEFAULT_RANDOM, RANDOM_MODES, Manifest
 
 __all__ = ["detect_runtime", "Policy", "PluginPolicy", "Limits", "EffectivePlugin", "load_policy", "TIERS",
-           "effective_settings", "IDENTITY_PATTERN"]
+           "effective_settings", "IDENTITY_PATTERN", "DEFAULT_CLOCK_GRANT", "DEFAULT_RANDOM_GRANT"]
 
 #: Isolation tiers by name; the first is the default.
 TIERS = ("wasm", "subinterpreter", "inprocess", "process")
 IDENTITY_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _SCOPES = sorted(STUDIO_SCOPES | GATEWAY_SCOPES | SANDBOX_SCOPES)
 _FAIL_KEYS = sorted({h.hook_type for h in HOOKS if h.hook_type} | {h.name for h in HOOKS})
+#: The most precise clock and randomness granted when the policy says nothing.
+DEFAULT_CLOCK_GRANT = "coarse"
+DEFAULT_RANDOM_GRANT = "real"
 
 _limits_schema = {
     "type": "object", "additionalProperties": False,
@@ -65,6 +71,11 @@ _entry_props: dict[str, Any] = {
     "fail_policy": {"type": "object", "propertyNames": {"enum": _FAIL_KEYS},
                     "additionalProperties": {"enum": ["open", "closed"]}},
     "config": {"type": "object"},
+    # The most precise clock / randomness this plugin may have (requests above: denied).
+    "clock": {"enum": list(CLOCK_MODES)},
+    "random": {"enum": list(RANDOM_MODES)},
+    # Seed of every instance's stream when the effective randomness is "seeded".
+    "random_seed": {"type": "integer"},
 }
 POLICY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -123,6 +134,9 @@ class PluginPolicy:
     fail_policy: Mapping[str, str] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
+    clock: str | None = None
+    random: str | None = None
+    random_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,7 @@ def _entry(d: Mapping[str, Any]) -> PluginPolicy:
         grants=frozenset(d["grants"]) if "grants" in d else None,
         limits=dict(d.get("limits", {})), fail_policy=dict(d.get("fail_policy", {})),
         config=dict(d.get("config", {})), path=d.get("path"),
+        clock=d.get("clock"), random=d.get("random"), random_seed=d.get("random_seed"),
     )
 
 
@@ -188,6 +203,13 @@ class EffectivePlugin:
     limits: Limits
     fail_policy: Mapping[int, FailPolicy]
     config: Mapping[str, Any]
+    #: The clock the guest sees: "real", "coarse" or "frozen" (wasm tier).
+    clock: str = DEFAULT_CLOCK
+    #: The guest's randomness: "real" or "seeded" (wasm tier).
+    random: str = DEFAULT_RANDOM
+    #: The seed every instance starts from when ``random`` is "seeded" (None: each
+    #: instance draws its own seed from the host's CSPRNG).
+    random_seed: int | None = None
 
     def fail_policy_for(self, spec: HookSpec) -> FailPolicy:
         return self.fail_policy.get(spec.number, spec.default_fail_policy)
@@ -202,7 +224,8 @@ def effective_settings(manifest: Manifest, policy: Policy, identity: str, *,
     example command-line flags), never the plugin's.
 
     Raises:
-        PolicyError: POLICY_DENIED when the manifest requests a scope that is not granted;
+        PolicyError: POLICY_DENIED when the manifest requests a scope that is not granted,
+            or a clock or randomness above the policy's ``clock`` / ``random``;
             POLICY_INVALID when the policy picks a fail policy a hook does not allow.
     """
     if not re.match(IDENTITY_PATTERN, identity):
@@ -239,6 +262,11 @@ def effective_settings(manifest: Manifest, policy: Policy, identity: str, *,
                         raise PolicyError(f"{policy.source}: fail_policy.{key}: {value!r} is "
                                           f"not allowed for hook {spec.name}")
                     fail[spec.number] = chosen
+    clock = _graded(manifest, policy, identity, "clock", CLOCK_MODES, manifest.requested_clock,
+                    DEFAULT_CLOCK, entry.clock or default.clock or DEFAULT_CLOCK_GRANT)
+    rand = _graded(manifest, policy, identity, "random", RANDOM_MODES, manifest.requested_random,
+                   DEFAULT_RANDOM, entry.random or default.random or DEFAULT_RANDOM_GRANT)
+    seed = entry.random_seed if entry.random_seed is not None else default.random_seed
     chosen_tier = tier or entry.tier or default.tier or "wasm"
     chosen_runtime = runtime or entry.runtime or default.runtime or detect_runtime()
     return EffectivePlugin(
@@ -246,4 +274,22 @@ def effective_settings(manifest: Manifest, policy: Policy, identity: str, *,
         trust=entry.trust or default.trust or "untrusted", runtime=chosen_runtime,
         scopes=frozenset(scopes), limits=limits, fail_policy=fail,
         config={**default.config, **entry.config},
+        clock=clock, random=rand, random_seed=seed if rand == "seeded" else None,
     )
+
+
+def _graded(manifest: Manifest, policy: Policy, identity: str, key: str, order: tuple[str, ...],
+            requested: str | None, default: str, granted: str) -> str:
+    """The effective value of a graded setting (``order``: least to most).
+
+    A stated request above the grant is refused; an unstated one is the default,
+    lowered to the grant.
+    """
+    if requested is None:
+        return order[min(order.index(default), order.index(granted))]
+    if order.index(requested) > order.index(granted):
+        raise PolicyError(
+            f"{manifest.path}: field sandbox.{key}: plugin {identity!r} requests {key} "
+            f"{requested!r} but {policy.source} allows at most {granted!r}; allow it in the "
+            f"policy (plugins.<name>.{key}) or request less", code="POLICY_DENIED", plugin=identity)
+    return requested

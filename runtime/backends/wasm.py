@@ -11,9 +11,12 @@ instance is a fresh wasmtime ``Store`` instantiated from that snapshot (~0.5 ms)
 * **Memory**: ``Store.set_limits(memory_size=...)`` caps the guest's linear memory; a
   guest that hits the cap sees ``MemoryError`` (or traps).
 * **Authority**: the guest gets WASI with nothing granted (no files, no environment,
-  no network; stdout/stderr discarded; clocks and random are wasmtime's) and one host
-  import, ``call(op, payload)``, which goes to the ``host_call`` the instance was
-  created with.
+  no network; stdout/stderr discarded) and one host import, ``call(op, payload)``,
+  which goes to the ``host_call`` the instance was created with.
+* **Clocks and random**: the WASI wall clock, monotonic clock and random functions are
+  replaced on the linker by host functions that follow each store's
+  :class:`GuestEnv` (clock real/coarse/frozen, random real/seeded; host_abi/ABI.md,
+  "Clocks and randomness").
 
 Traps are mapped to runtime errors (see :func:`classify_trap`); after any trap the
 instance is unusable and every later call raises :class:`SandboxBroken`: replace it.
@@ -21,9 +24,12 @@ instance is unusable and every later call raises :class:`SandboxBroken`: replace
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import math
+import os
+import random as _random_module
 import threading
 import time
 from dataclasses import dataclass
@@ -38,15 +44,20 @@ from host_abi.limits import DEFAULT_MEMORY_LIMIT_BYTES
 from ..build import BuildResult, EngineSettings, build_plugin, compile_component, wit_names
 from ..errors import (DeadlineExceeded, LoadError, MemoryExceeded, PluginRuntimeError,
                       SandboxBroken, TierUnavailable)
+from ..manifest import CLOCK_MODES, DEFAULT_CLOCK, DEFAULT_RANDOM, RANDOM_MODES
 from .base import Backend, HostCall, PluginSource
+from .wasm_fast import resolve_boundary
 
 try:
     from wasmtime import Engine, ExitTrap, Store, WasiConfig, WasmtimeError
-    from wasmtime.component import Component, ExportIndex, Func, Linker
+    from wasmtime.component import Component, ExportIndex, Func, Linker, Record
+    from wasmtime import _ffi as _wt_ffi  # clock and random host functions (ctypes)
+    from wasmtime._value import _unintern as _wt_unintern  # a store's data from its context
 except ImportError:  # pragma: no cover - the 'wasm' extra is not installed
     Engine = None  # type: ignore[assignment,misc]
 
-__all__ = ["WasmBackend", "WasmInstance", "classify_trap", "DEFAULT_TICK_MS"]
+__all__ = ["WasmBackend", "WasmInstance", "classify_trap", "DEFAULT_TICK_MS", "GuestEnv",
+           "check_wasi_names", "WASI_VERSION"]
 
 log = logging.getLogger("runtime.backends.wasm")
 
@@ -147,6 +158,313 @@ class _StockCaller:
 CallerFactory = Callable[["Func"], Callable[["Store", int, str], str]]
 
 
+# --------------------------------------------------------------------------- clocks and random
+
+#: The WASI version wasmtime registers (``add_wasip2``). The clock and random functions
+#: are replaced under exactly these names: a guest's older 0.2.x imports link to them.
+#: An older name here would be ignored silently and a newer one breaks instantiation,
+#: so :func:`check_wasi_names` verifies it when a backend starts.
+WASI_VERSION = "0.2.12"
+#: The WASI functions the host replaces, by interface. ``subscribe-*`` of the monotonic
+#: clock (what ``time.sleep`` waits on) stays wasmtime's.
+SHADOWED_WASI: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (f"wasi:clocks/wall-clock@{WASI_VERSION}", ("now", "resolution")),
+    (f"wasi:clocks/monotonic-clock@{WASI_VERSION}", ("now", "resolution")),
+    (f"wasi:random/random@{WASI_VERSION}", ("get-random-bytes", "get-random-u64")),
+)
+_MS = 1_000_000
+_NS = 1_000_000_000
+#: Largest ``get-random-bytes`` request served (CPython asks for 256 bytes at most);
+#: a larger one traps rather than make the host allocate for it.
+MAX_RANDOM_BYTES = 1 << 20
+_HOST_RES_NS = {name: max(1, round(time.get_clock_info(name).resolution * _NS))
+                for name in ("time", "monotonic")}
+_wasi_names_checked = False
+
+
+class GuestEnv:
+    """What one store's guest sees of time and randomness; the store's data.
+
+    * clock ``real``: the host's wall clock, and a monotonic clock counting from the
+      store's creation (wasmtime's own base, which ``sleep`` waits against), in ns;
+      ``coarse``: both rounded down to 1 ms; ``frozen``: both read once, rounded down to
+      1 ms, when each hook call starts (:meth:`begin_call`) and constant during it.
+      Resolution: 1 ms, or the host clock's for ``real``.
+    * random ``real``: ``os.urandom``; ``seeded``: a ``random.Random(seed)`` stream of
+      this store only (``seed`` None: a seed drawn from ``os.urandom``).
+    """
+
+    __slots__ = ("clock", "random", "seed", "mono_base", "frozen_wall", "frozen_mono",
+                 "wall_res_ns", "mono_res_ns", "_rng")
+
+    def __init__(self, clock: str = DEFAULT_CLOCK, random: str = DEFAULT_RANDOM,
+                 seed: int | None = None) -> None:
+        if clock not in CLOCK_MODES:
+            raise ValueError(f"clock must be one of {CLOCK_MODES}, not {clock!r}")
+        if random not in RANDOM_MODES:
+            raise ValueError(f"random must be one of {RANDOM_MODES}, not {random!r}")
+        self.clock, self.random, self.seed = clock, random, seed
+        self.wall_res_ns = _HOST_RES_NS["time"] if clock == "real" else _MS
+        self.mono_res_ns = _HOST_RES_NS["monotonic"] if clock == "real" else _MS
+        self._rng: _random_module.Random | None = None
+        if random == "seeded":
+            self._rng = _random_module.Random(
+                seed if seed is not None else int.from_bytes(os.urandom(32), "little"))
+        self.frozen_wall = self.frozen_mono = 0
+        self.start()
+
+    def start(self) -> None:
+        """Count the monotonic clock from now (call it when the store's WASI is set)."""
+        self.mono_base = time.monotonic_ns()
+        self.begin_call()
+
+    def begin_call(self) -> None:
+        """A hook call starts: a frozen clock takes its reading for the call."""
+        if self.clock == "frozen":
+            t = time.time_ns()
+            self.frozen_wall = t - t % _MS
+            t = time.monotonic_ns() - self.mono_base
+            self.frozen_mono = t - t % _MS
+
+    def wall_ns(self) -> int:
+        """Nanoseconds since the Unix epoch, as the guest sees them."""
+        clock = self.clock
+        if clock == "real":
+            return time.time_ns()
+        if clock == "coarse":
+            t = time.time_ns()
+            return t - t % _MS
+        return self.frozen_wall
+
+    def mono_ns(self) -> int:
+        """Nanoseconds since the store was created, as the guest sees them."""
+        clock = self.clock
+        if clock == "frozen":
+            return self.frozen_mono
+        t = time.monotonic_ns() - self.mono_base
+        return t if clock == "real" else t - t % _MS
+
+    def random_bytes(self, n: int) -> bytes:
+        if n > MAX_RANDOM_BYTES:
+            raise ValueError(f"get-random-bytes({n}) asks for more than {MAX_RANDOM_BYTES} bytes")
+        rng = self._rng
+        return os.urandom(n) if rng is None else rng.randbytes(n)
+
+    def random_u64(self) -> int:
+        rng = self._rng
+        return int.from_bytes(os.urandom(8), "little") if rng is None else rng.getrandbits(64)
+
+    def __repr__(self) -> str:
+        seed = f", seed={self.seed}" if self._rng is not None and self.seed is not None else ""
+        return f"GuestEnv(clock={self.clock!r}, random={self.random!r}{seed})"
+
+
+def _env_of(context: Any) -> GuestEnv:
+    """The GuestEnv of the store calling a host function (its store data)."""
+    data: Any = _wt_ffi.wasmtime_context_get_data(context)  # c_void_p: an int, or None
+    env = _wt_unintern(data) if data else None
+    if type(env) is not GuestEnv:
+        raise LookupError("a guest store without its clock and random settings "
+                          "(guest stores must come from _new_store)")
+    return env
+
+
+def check_wasi_names(engine: "Engine") -> None:
+    """Fail loudly unless wasmtime defines every function :data:`SHADOWED_WASI` names.
+
+    A scratch linker with WASI and no shadowing must refuse each of them as "defined
+    twice"; a name wasmtime does not define would be accepted, and the guest would keep
+    wasmtime's clock and random. Runs once per process (~1 ms).
+
+    Raises:
+        TierUnavailable: naming the version wasmtime registers, when it can be found.
+    """
+    global _wasi_names_checked
+    if _wasi_names_checked:
+        return
+    missing = [f"{iface}#{name}" for iface, names in SHADOWED_WASI for name in names
+               if not _wasi_defines(engine, iface, name)]
+    if missing:
+        iface = SHADOWED_WASI[0][0].rsplit("@", 1)[0]
+        found = next((f"0.2.{minor}" for minor in range(100)
+                      if _wasi_defines(engine, f"{iface}@0.2.{minor}", "now")), None)
+        actual = f"WASI {found}" if found else "an unknown WASI version"
+        raise TierUnavailable(
+            f"wasmtime {_wt_version()} registers {actual}, but the wasm tier replaces the "
+            f"clock and random functions of WASI {WASI_VERSION} ({', '.join(missing)} not "
+            "found): set WASI_VERSION in runtime/backends/wasm.py to wasmtime's version")
+    _wasi_names_checked = True
+
+
+def _wasi_defines(engine: "Engine", iface: str, name: str) -> bool:
+    linker = Linker(engine)
+    try:
+        linker.add_wasip2()
+        with linker.root() as root:
+            with root.add_instance(iface) as inst:
+                inst.add_func(name, lambda _store: None)
+    except WasmtimeError as exc:
+        return "defined twice" in str(exc)
+    finally:
+        linker.close()
+    return False
+
+
+def _wt_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("wasmtime")
+    except Exception:  # noqa: BLE001 - only for a message
+        return "(unknown version)"
+
+
+def _shadow_wasi(linker: "Linker", keep: list[Any]) -> None:
+    """Replace the WASI clock and random functions on ``linker`` (after ``add_wasip2``).
+
+    Each replacement reads the calling store's :class:`GuestEnv`. They are ctypes
+    callbacks that write wasmtime's values directly: a guest clock read costs ~7 µs,
+    against ~29 µs through ``add_func``'s generic conversion and 0.3 µs for wasmtime's
+    own (host_abi/ABI.md 15.1). ``keep`` holds them alive as long as the linker. When
+    wasmtime-py's internals are not as expected, typed Python functions through the
+    stock ``add_func`` are used instead.
+    """
+    funcs: dict[str, Callable[..., Any]] = {
+        "now": lambda env: divmod(env.wall_ns(), _NS),
+        "resolution": lambda env: (0, env.wall_res_ns),
+        "mono.now": lambda env: env.mono_ns(),
+        "mono.resolution": lambda env: env.mono_res_ns,
+        "get-random-bytes": lambda env, n: env.random_bytes(n),
+        "get-random-u64": lambda env: env.random_u64(),
+    }
+    fast = _USE_CTYPES_HOST_FUNCS and _ctypes_layout_ok()
+    linker.allow_shadowing = True
+    with linker.root() as root:
+        for iface, names in SHADOWED_WASI:
+            mono = "monotonic-clock" in iface
+            with root.add_instance(iface) as inst:
+                for name in names:
+                    fn = funcs[f"mono.{name}" if mono else name]
+                    kind = ("u64" if mono or name == "get-random-u64" else
+                            "bytes" if name == "get-random-bytes" else "datetime")
+                    if fast:
+                        callback = _ctypes_host_func(kind, fn)
+                        keep.append(callback)
+                        _add_raw_func(inst, name, callback)
+                    else:
+                        inst.add_func(name, _stock_host_func(kind, fn))
+    linker.allow_shadowing = False
+
+
+#: False: register the stock typed Python functions instead (tests compare both).
+_USE_CTYPES_HOST_FUNCS = True
+
+
+def _stock_host_func(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    if kind == "datetime":
+        def wall(store: Any) -> Record:
+            seconds, nanoseconds = fn(_env_of(store._context()))
+            record: Any = Record()
+            record.seconds, record.nanoseconds = seconds, nanoseconds
+            return record  # type: ignore[no-any-return]
+        return wall
+    if kind == "bytes":
+        def random_bytes(store: Any, n: int) -> bytes:
+            return bytes(fn(_env_of(store._context()), n))
+        return random_bytes
+
+    def u64(store: Any) -> int:
+        return int(fn(_env_of(store._context())))
+    return u64
+
+
+def _ctypes_layout_ok() -> bool:
+    try:
+        val = _wt_ffi.wasmtime_component_val_t
+        return (val.of.offset > 0 and ctypes.sizeof(val) > val.of.offset
+                and callable(_wt_ffi.wasmtime_component_linker_instance_add_func)
+                and callable(_wt_ffi.wasmtime_component_valrecord_new_uninit)
+                and callable(_wt_ffi.wasmtime_component_vallist_new_uninit))
+    except AttributeError:
+        log.warning("wasmtime-py internals differ: clock and random use the stock add_func")
+        return False
+
+
+def _ctypes_host_func(kind: str, fn: Callable[..., Any]) -> Any:
+    """A ``wasmtime_component_func_callback_t`` running ``fn(env, *args)``.
+
+    Never raises into wasmtime: a failure becomes a wasmtime error (the guest traps).
+    """
+    ffi = _wt_ffi
+    u8, u32, u64 = (ffi.WASMTIME_COMPONENT_U8.value, ffi.WASMTIME_COMPONENT_U32.value,
+                    ffi.WASMTIME_COMPONENT_U64.value)
+    list_kind, record_kind = ffi.WASMTIME_COMPONENT_LIST.value, ffi.WASMTIME_COMPONENT_RECORD.value
+    size, offset = ctypes.sizeof(ffi.wasmtime_component_val_t), ffi.wasmtime_component_val_t.of.offset
+    names = [(ctypes.c_ubyte * len(n)).from_buffer_copy(n) for n in (b"seconds", b"nanoseconds")]
+    get_data: Callable[[Any], Any] = ffi.wasmtime_context_get_data
+    unintern: Callable[[Any], Any] = _wt_unintern
+    byref, memmove = ctypes.byref, ctypes.memmove
+
+    def env_of(context: Any) -> GuestEnv:
+        data = get_data(context)
+        env = unintern(data) if data else None
+        return env if type(env) is GuestEnv else _env_of(context)
+
+    def callback(_data: Any, context: Any, _ty: Any, args: Any, _nargs: int, results: Any,
+                 _nresults: int) -> int:
+        try:
+            env = env_of(context)
+            out = results[0]
+            if kind == "u64":
+                out.of.u64 = fn(env)
+                out.kind = u64
+            elif kind == "datetime":
+                seconds, nanoseconds = fn(env)
+                record = ffi.wasmtime_component_valrecord_t()
+                ffi.wasmtime_component_valrecord_new_uninit(record, 2)
+                first, second = record.data[0], record.data[1]
+                ffi.wasm_byte_vec_new(byref(first.name), 7, names[0])
+                first.val.kind, first.val.of.u64 = u64, seconds
+                ffi.wasm_byte_vec_new(byref(second.name), 11, names[1])
+                second.val.kind, second.val.of.u32 = u32, nanoseconds
+                out.of.record = record
+                out.kind = record_kind
+            else:
+                data = fn(env, args[0].of.u64)
+                n = len(data)
+                values = ffi.wasmtime_component_vallist_t()
+                ffi.wasmtime_component_vallist_new_uninit(values, n)
+                if n:  # n values of kind u8: the kind byte, then the byte at the union
+                    raw = bytearray(size * n)
+                    raw[0::size] = bytes((u8,)) * n
+                    raw[offset::size] = data
+                    memmove(values.data, (ctypes.c_char * len(raw)).from_buffer(raw), len(raw))
+                out.of.list = values
+                out.kind = list_kind
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - a raise here would be lost by ctypes
+            try:
+                log.error("WASI %s host function failed: %s: %s", kind, type(exc).__name__, exc)
+                message = ctypes.create_string_buffer(
+                    f"host {kind} function failed: {type(exc).__name__}: {exc}".encode())
+                return ctypes.cast(ffi.wasmtime_error_new(message), ctypes.c_void_p).value or 0
+            except BaseException:  # noqa: BLE001
+                return ctypes.cast(ffi.wasmtime_error_new(ctypes.create_string_buffer(b"host failed")),
+                                   ctypes.c_void_p).value or 0
+
+    return ffi.wasmtime_component_func_callback_t(callback)
+
+
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda _data: None)
+
+
+def _add_raw_func(inst: Any, name: str, callback: Any) -> None:
+    encoded = name.encode()
+    err = _wt_ffi.wasmtime_component_linker_instance_add_func(
+        inst.ptr(), ctypes.create_string_buffer(encoded), len(encoded), callback, None, _NO_FINALIZER)
+    if err:
+        raise WasmtimeError._from_ptr(err)
+
+
 # --------------------------------------------------------------------------- prepared plugin
 
 
@@ -159,16 +477,18 @@ class _Prepared:
     load_seconds: float
 
 
-def _new_store(engine: "Engine", memory_limit_bytes: int | None) -> "Store":
+def _new_store(engine: "Engine", memory_limit_bytes: int | None, env: GuestEnv) -> "Store":
     """The one place a Store for a guest is made: WASI is always set before instantiation.
 
     Instantiating a WASI-importing component in a store without ``set_wasi`` aborts
     the whole host process (a Rust panic in wasmtime's C API), so no other code path
-    may create a guest store.
+    may create a guest store. ``env`` (the store's data) is what the guest's clock and
+    random functions follow.
     """
-    store = Store(engine)
+    store = Store(engine, data=env)
     wasi = WasiConfig()  # nothing granted: no preopens, no env, no args, output discarded
     store.set_wasi(wasi)
+    env.start()  # the monotonic clock counts from here, as wasmtime's own (sleep) does
     store._gps_wasi_set = True  # type: ignore[attr-defined]  # checked before instantiation
     if memory_limit_bytes is not None:
         store.set_limits(memory_size=int(memory_limit_bytes))
@@ -189,7 +509,18 @@ class WasmBackend(Backend):
         progress: called with a stage name before slow build stages.
         default_timeout_ms: deadline of calls made without one (None: none). A backstop
             for callers that enforce deadlines themselves, e.g. from a worker thread.
-        caller_factory: makes the per-instance caller of ``handle`` (default: stock API).
+        caller_factory: makes the per-instance caller of ``handle`` (default: the boundary's).
+        boundary: how calls cross into and out of the guest: ``fast`` (default; typed
+            calls on wasmtime's C API, :mod:`runtime.backends.wasm_fast`), ``stock``
+            (wasmtime-py's component API), or ``cffi``/``ctypes`` (the fast one over that
+            FFI). None: ``$GPS_WASM_BOUNDARY``, else ``fast``. ``self.boundary`` tells
+            which is in use: ``cffi``, ``ctypes`` or ``stock``.
+        clock, random, random_seed: what instances see of time and randomness unless
+            ``instantiate`` says otherwise (:class:`GuestEnv`).
+
+    Raises:
+        TierUnavailable: wasmtime is missing, or its WASI version is not the one whose
+            clock and random functions this backend replaces (:func:`check_wasi_names`).
     """
 
     tier = "wasm"
@@ -202,7 +533,10 @@ class WasmBackend(Backend):
                  engine_settings: EngineSettings | None = None,
                  progress: Callable[[str], None] | None = None,
                  default_timeout_ms: int | None = None,
-                 caller_factory: CallerFactory | None = None) -> None:
+                 caller_factory: CallerFactory | None = None,
+                 boundary: str | None = None,
+                 clock: str = DEFAULT_CLOCK, random: str = DEFAULT_RANDOM,
+                 random_seed: int | None = None) -> None:
         if Engine is None:
             raise TierUnavailable("the wasm tier needs wasmtime (install the 'wasm' extra)")
         if tick_ms < 1:
@@ -213,10 +547,16 @@ class WasmBackend(Backend):
         self.engine_settings = engine_settings or EngineSettings()
         self.progress = progress
         self.default_timeout_ms = default_timeout_ms
-        self._caller_factory: CallerFactory = caller_factory or _StockCaller
+        self._caller_factory: CallerFactory | None = caller_factory
+        self._fast = resolve_boundary(boundary)  # None: the stock component API
+        self.boundary = self._fast.ffi if self._fast is not None else "stock"
         self.engine = self.engine_settings.engine()
         self._names = wit_names()
         self._tls = threading.local()
+        GuestEnv(clock, random, random_seed)  # checks the modes
+        self.clock, self.random, self.random_seed = clock, random, random_seed
+        check_wasi_names(self.engine)
+        self._host_funcs: list[Any] = []  # ctypes callbacks the linker calls: kept alive
         self.linker = self._make_linker()
         self._ticker = _EpochTicker(self.engine, tick_ms)
         self._prepared: dict[str, _Prepared] = {}
@@ -227,6 +567,7 @@ class WasmBackend(Backend):
     def _make_linker(self) -> "Linker":
         linker = Linker(self.engine)
         linker.add_wasip2()
+        _shadow_wasi(linker, self._host_funcs)
         tls = self._tls
 
         def call(_store: Any, op: int, payload: str) -> str:
@@ -250,8 +591,24 @@ class WasmBackend(Backend):
 
         with linker.root() as root:
             with root.add_instance(self._names.host_interface) as host:
-                host.add_func("call", call)
+                if self._fast is not None:  # a typed trampoline, same routing as ``call``
+                    self._fast.define_host_call(host, "call", lambda op, payload: call(None, op, payload))
+                else:
+                    host.add_func("call", call)
         return linker
+
+    def _callers(self, handle: "Func", abi: "Func", store: "Store",
+                 component: "Component") -> tuple[Any, Any]:
+        """The callers of an instance's ``handle`` and ``abi-version``, bound to its store."""
+        if self._fast is not None:
+            try:  # the exports' types are checked once per component
+                fast_abi = self._fast.u32_caller(abi, store, component)
+                if self._caller_factory is not None:
+                    return self._caller_factory(handle), fast_abi
+                return self._fast.handle_caller(handle, store, component), fast_abi
+            except TypeError as exc:  # not the ABI's signatures: let the stock API try
+                log.warning("using the stock wasm boundary for this instance: %s", exc)
+        return (self._caller_factory or _StockCaller)(handle), abi
 
     # -- plugins ----------------------------------------------------------------------------
     def prepare(self, source: PluginSource) -> None:
@@ -306,11 +663,15 @@ class WasmBackend(Backend):
         return prepared.build if prepared is not None else None
 
     def instantiate(self, source: PluginSource, host_call: HostCall, *,
-                    memory_limit_bytes: int | None = None) -> "WasmInstance":
+                    memory_limit_bytes: int | None = None, clock: str | None = None,
+                    random: str | None = None, random_seed: int | None = None) -> "WasmInstance":
         """A new instance of a prepared plugin (prepared now if it was not).
 
         ``memory_limit_bytes`` caps this instance's linear memory (default: the
-        backend's ``memory_limit_bytes``).
+        backend's ``memory_limit_bytes``). ``clock`` ("real", "coarse", "frozen"),
+        ``random`` ("real", "seeded") and ``random_seed`` set what the instance sees of
+        time and randomness (defaults: the backend's); every instance has its own
+        random state, the same for two instances only when given the same seed.
 
         Raises:
             LoadError: instantiation failed (e.g. the limit is below the snapshot's size).
@@ -321,9 +682,17 @@ class WasmBackend(Backend):
             self.prepare(source)
             prepared = self._prepared[source.identity]
         limit = memory_limit_bytes if memory_limit_bytes is not None else self.memory_limit_bytes
-        instance = WasmInstance(self, prepared, host_call, limit, source.identity)
+        env = self.guest_env(clock, random, random_seed)
+        instance = WasmInstance(self, prepared, host_call, limit, source.identity, env)
         self._ticker.ensure_started()
         return instance
+
+    def guest_env(self, clock: str | None = None, random: str | None = None,
+                  random_seed: int | None = None) -> GuestEnv:
+        """A new store's clock and random settings (None: the backend's)."""
+        if random_seed is None and random is None:
+            random_seed = self.random_seed
+        return GuestEnv(clock or self.clock, random or self.random, random_seed)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -344,11 +713,11 @@ class WasmBackend(Backend):
 class WasmInstance:
     """One guest instance in its own Store. One call at a time (the pool guarantees it)."""
 
-    __slots__ = ("_backend", "_store", "_caller", "_abi_func", "_host_call", "_tls", "_tick_ms",
+    __slots__ = ("_backend", "_store", "_caller", "_abi_func", "_host_call", "_tls", "_tick_ms", "_env",
                  "_default_timeout_ms", "_state_lock", "_busy", "plugin", "broken", "closed", "memory_limit_bytes")
 
     def __init__(self, backend: WasmBackend, prepared: _Prepared, host_call: HostCall,
-                 memory_limit_bytes: int | None, plugin: str) -> None:
+                 memory_limit_bytes: int | None, plugin: str, env: GuestEnv | None = None) -> None:
         self._backend = backend
         self._host_call = host_call
         self._tls = backend._tls
@@ -362,7 +731,8 @@ class WasmInstance:
         # the call's own thread frees it when the call ends.
         self._state_lock = threading.Lock()
         self._busy = False
-        store = _new_store(backend.engine, memory_limit_bytes)
+        self._env = env if env is not None else backend.guest_env()
+        store = _new_store(backend.engine, memory_limit_bytes, self._env)
         assert getattr(store, "_gps_wasi_set", False), "a guest store must have WASI set"
         try:
             instance = backend.linker.instantiate(store, prepared.component)
@@ -378,8 +748,7 @@ class WasmInstance:
         abi = instance.get_func(store, prepared.abi_index)
         assert handle is not None and abi is not None
         self._store = store
-        self._caller = backend._caller_factory(handle)
-        self._abi_func = abi
+        self._caller, self._abi_func = backend._callers(handle, abi, store, prepared.component)
 
     def abi_version(self) -> int:
         """The ABI version the guest was built for."""
@@ -428,6 +797,7 @@ class WasmInstance:
             store.set_epoch_deadline(_NO_DEADLINE)
         else:
             store.set_epoch_deadline(max(1, math.ceil(timeout_ms / self._tick_ms)) + 1)
+        self._env.begin_call()  # a frozen clock reads the time once per call
         tls = self._tls
         outer = getattr(tls, "host_call", None)
         tls.host_call = self._host_call

@@ -4,13 +4,14 @@ Every answer carries one header, ``x-report``, a JSON object:
 
 * ``/read``: two readings of each clock taken in one call with work in between
   (``time.time_ns``, ``time.monotonic_ns``, ``datetime.now``), the resolutions
-  ``time.get_clock_info`` reports, and ``os.urandom(16)``, ``random.random()`` and
-  ``uuid.uuid4()``;
+  ``time.get_clock_info`` reports, ``os.urandom(16)``, ``random.random()`` and
+  ``uuid.uuid4()``, and ``perf_counter_ns`` and ``process_time_ns``;
 * ``/sleep``: ``time.sleep(0.01)`` and the monotonic readings around it;
 * ``/busy``: waits one second by reading the wall clock in a loop (never ends on a
   frozen clock: only the deadline stops it);
 * ``/loop-clock?n=N``, ``/loop-urandom?n=N``: N reads of ``time.time_ns()`` or
   ``os.urandom(16)`` (the host times the call to measure a read);
+* ``/urandom?n=N``: the length of ``os.urandom(N)``;
 * anything else: ``{}``.
 """
 
@@ -42,6 +43,7 @@ def _read() -> dict[str, object]:
         "res_wall": time.get_clock_info("time").resolution,
         "res_mono": time.get_clock_info("monotonic").resolution,
         "urandom": os.urandom(16).hex(), "random": random.random(), "uuid": str(uuid.uuid4()),
+        "perf": time.perf_counter_ns(), "process": time.process_time_ns(),
     }
 
 
@@ -80,6 +82,8 @@ class Clocks(BasePlugin, PostAuthHandler):
         elif path == "/loop-urandom":
             for _ in range(n):
                 os.urandom(16)
+        elif path == "/urandom":
+            report = {"length": len(os.urandom(n))}
         return PluginResponse(modified=True, headers={"x-report": json.dumps(report)})
 
 
