@@ -3,7 +3,8 @@
 * ``/echo``: answers the request's body and headers back (bytes and text both ways);
 * ``/log``: makes ``x-n`` log calls whose message is ``x-size`` characters long;
 * ``/raw``: calls the host import ``x-n`` times with a ``x-size``-character log envelope,
-  below the SDK's encoding and decoding (the boundary's own cost);
+  below the SDK's encoding and decoding (the boundary's own cost), and answers the
+  host's last answer, as it arrived, in ``x-answer``;
 * ``/host``: makes one ``log`` call and reports the host's answer in ``x-host``
   (``ok`` or ``err:<code>``), so a failing host import is visible to the test;
 * ``/work``: runs a fixed loop of ``x-n`` iterations, between two log calls (``start``,
@@ -39,9 +40,10 @@ class Boundary(BasePlugin, PostAuthHandler):
             envelope = '{"v":1,"args":{"level":"info","message":"%s","fields":{}}}' % (
                 "m" * int(headers.get("x-size", "0")))
             raw = ctx.services.call._host_call  # the import itself, as the SDK calls it
+            answer = ""
             for _ in range(n):
-                raw(1, envelope)
-            return PluginResponse(modified=True, headers={"x-called": str(n)})
+                answer = raw(1, envelope)
+            return PluginResponse(modified=True, headers={"x-called": str(n), "x-answer": answer})
         if path == "/host":
             try:
                 ctx.services.call("log", {"level": "info", "message": headers.get("x-message", ""),
