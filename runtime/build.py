@@ -25,18 +25,42 @@ The cache root is the ``cache_dir`` argument, else ``$GPS_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/gateway-plugin-sandbox/wasm`` (``~/.cache/...``). Files are written
 atomically (temporary name, then rename), so concurrent builds of the same key are safe.
 
+Third-party packages (``sandbox.requirements``, PEP 508 strings) are bundled when they
+are pure Python. They are resolved by pip for the guest interpreter alone
+(:data:`PURE_WHEEL_OPTIONS`: CPython :data:`GUEST_PYTHON_VERSION`, implementation
+``py``, ABI ``none``, platform ``any``), so only pure-Python wheels (``py3-none-any``)
+qualify, dependencies included; a package that publishes only native-extension
+wheels or a source distribution fails the build with a :class:`LoadError` naming it.
+The installed files sit next to ``guest_sdk`` in the component (``import <package>``
+works as usual) and their top-level modules are imported at build time.
+
+The resolution (name, version and sha256 of every wheel) is part of the cache key,
+next to the requirement strings: a new upstream release changes the key, and so
+triggers a rebuild, only when it changes what the requirements resolve to. It is
+kept as a lock under ``<cache>/requirements/`` and reused for
+:data:`REQUIREMENTS_MAX_AGE` seconds, then checked against the index again. The
+trade-off: computing the key of a plugin with requirements needs network access to
+the package index whenever that lock is missing (a cold cache) or stale; a stale lock
+is still used, with a warning, when the index cannot be reached. The wheels are
+installed with ``--require-hashes`` from the lock, so a build gets exactly the files
+the key names.
+
 Limits of this version: native extension modules (``.so``/``.pyd``/``.dylib``) cannot
-run in the guest and fail the build; ``sandbox.requirements`` (third-party packages)
-are not bundled yet and fail the build too. Only modules imported at build time exist
-at run time in a componentize-py guest, so the generated app also imports a fixed
-list of common pure-Python stdlib modules (:data:`STDLIB_PRELOAD`) that plugins often
-import lazily inside functions.
+run in the guest and fail the build, whether in the plugin directory or in a
+requirement. Only modules imported at build time exist at run time in a
+componentize-py guest, so the generated app also imports a fixed list of common
+pure-Python stdlib modules (:data:`STDLIB_PRELOAD`) that plugins often import lazily
+inside functions, and the top-level modules of the requirements; a submodule of a
+requirement that nothing imports at build time is missing at run time, and a
+requirement's data files can only be read at import time (the guest has no files).
+Environment markers of requirements are evaluated by pip for the host interpreter.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import json
 import os
 import platform
@@ -62,7 +86,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BuildResult", "EngineSettings", "build_plugin", "plugin_key", "default_cache_dir", "compile_component",
     "wit_names", "WitNames", "STDLIB_PRELOAD", "NATIVE_SUFFIXES", "APP_MODULE", "PLUGIN_PACKAGE",
+    "GUEST_PYTHON_VERSION", "PURE_WHEEL_OPTIONS", "REQUIREMENTS_MAX_AGE", "LockedWheel",
+    "resolve_requirements", "install_requirements",
 ]
+
+log = logging.getLogger("runtime.build")
 
 #: The generated app module's name (must differ from the world name and ``wit_world``).
 APP_MODULE = "gps_guest_app"
@@ -90,6 +118,21 @@ STDLIB_PRELOAD = (
     "json", "math", "operator", "random", "re", "secrets", "statistics", "string", "struct",
     "textwrap", "time", "traceback", "typing", "unicodedata", "urllib.parse", "uuid", "zlib",
 )
+
+#: The guest interpreter's version (the CPython componentize-py embeds): requirements are
+#: resolved for it, not for the host.
+GUEST_PYTHON_VERSION = "3.14"
+#: pip options that admit pure-Python wheels only (tags like ``py3-none-any``), for the guest.
+PURE_WHEEL_OPTIONS = ("--only-binary=:all:", "--no-compile", "--python-version", GUEST_PYTHON_VERSION,
+                      "--implementation", "py", "--abi", "none", "--platform", "any")
+#: Seconds a resolution of ``sandbox.requirements`` is reused before the index is asked again.
+REQUIREMENTS_MAX_AGE = 24 * 3600
+#: Module of the guest listing the requirements' top-level modules (imported at build time).
+REQUIREMENTS_MODULE = "_gps_requirements"
+#: Top-level names a requirement may not install: they are the component's own.
+_RESERVED_TOP_LEVEL = {"guest_sdk", "host_abi", PLUGIN_PACKAGE, APP_MODULE, REQUIREMENTS_MODULE,
+                       "wit_world"}  # and every name starting with "componentize_py"
+_PIP_TIMEOUT_S = 600
 
 Progress = Callable[[str], None]
 
@@ -166,12 +209,15 @@ class BuildResult:
     #: The plugin's manifest id and version.
     plugin_id: str = ""
     plugin_version: str = ""
+    #: The bundled requirements as resolved, ``name==version`` each (empty without any).
+    wheels: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"wasm": str(self.wasm_path), "cwasm": str(self.cwasm_path), "key": self.key,
                 "cached": self.cached, "compiled": self.compiled, "seconds": round(self.seconds, 3),
                 "wasm_size": self.wasm_size, "cwasm_size": self.cwasm_size,
-                "plugin_id": self.plugin_id, "plugin_version": self.plugin_version}
+                "plugin_id": self.plugin_id, "plugin_version": self.plugin_version,
+                "wheels": list(self.wheels)}
 
 
 @dataclass(frozen=True)
@@ -253,12 +299,36 @@ def _plugin_files(plugin_dir: Path, plugin_id: str) -> list[tuple[str, bytes]]:
     return [(rel, data) for rel, data in _py_files(plugin_dir) if not _SKIP_FILE.match(rel.rsplit("/", 1)[-1])]
 
 
-def generate_app(entry_module: str, entry_factory: str, plugin_id: str) -> str:
-    """The source of the componentize-py app module for one plugin."""
-    return _APP_TEMPLATE.format(
+def generate_app(entry_module: str, entry_factory: str, plugin_id: str, *,
+                 requirements: bool = False) -> str:
+    """The source of the componentize-py app module for one plugin.
+
+    With ``requirements``, the app also imports the top-level modules that the generated
+    module :data:`REQUIREMENTS_MODULE` lists (the bundled packages), before the plugin.
+    """
+    source = _APP_TEMPLATE.format(
         plugin_id=json.dumps(plugin_id), entry_module=json.dumps(entry_module),
         entry_factory=json.dumps(entry_factory), package=json.dumps(PLUGIN_PACKAGE),
         preload=repr(STDLIB_PRELOAD))
+    if requirements:
+        marker = "# The plugin's files live in a private package"
+        source = source.replace(marker, _REQUIREMENTS_PRELOAD.format(
+            module=REQUIREMENTS_MODULE) + marker, 1)
+    return source
+
+
+_REQUIREMENTS_PRELOAD = """\
+# The bundled requirements (sandbox.requirements): their top-level modules are imported
+# now, so that a plugin importing one lazily finds it at run time.
+from {module} import MODULES as _REQUIREMENT_MODULES
+
+for _name in _REQUIREMENT_MODULES:
+    try:
+        importlib.import_module(_name)
+    except Exception:  # the plugin's own import reports it, with the plugin's traceback
+        pass
+
+"""
 
 
 _APP_TEMPLATE = '''\
@@ -341,6 +411,265 @@ def _cache_key(parts: list[tuple[str, bytes]]) -> str:
         h.update(hashlib.sha256(data).digest())
     return h.hexdigest()
 
+
+# --------------------------------------------------------------------------- requirements
+
+
+@dataclass(frozen=True)
+class LockedWheel:
+    """One pure-Python wheel a requirement list resolved to."""
+
+    name: str
+    version: str
+    sha256: str
+    #: The wheel's file name (its tags say it is pure Python).
+    filename: str
+
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+_WHEEL_NAME = re.compile(r"^(?P<dist>[^-]+)-(?P<ver>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$")
+_NETWORK_SIGNS = ("Could not fetch URL", "Failed to establish a new connection", "Network is unreachable",
+                  "Temporary failure in name resolution", "Name or service not known",
+                  "Max retries exceeded", "Connection refused", "ConnectTimeoutError", "ReadTimeoutError",
+                  "No address associated with hostname", "SSLError", "ProxyError")
+
+
+def _requirement_list(manifest: Manifest) -> list[str]:
+    """``sandbox.requirements``, checked: PEP 508 strings, never pip options."""
+    raw = manifest.raw.get("sandbox", {}).get("requirements", []) or []
+    requirements: list[str] = []
+    for item in raw:
+        text = item.strip() if isinstance(item, str) else ""
+        if not text or text.startswith("-") or "\n" in text:
+            raise LoadError(f"{manifest.path}: sandbox.requirements: {item!r} is not a requirement "
+                            "(expected a PEP 508 string such as 'mistune>=3,<4')",
+                            code=ErrorCode.LOAD_FAILED, plugin=manifest.id)
+        try:
+            from packaging.requirements import InvalidRequirement, Requirement
+        except ImportError:  # pragma: no cover - pip checks the string then
+            pass
+        else:
+            try:
+                Requirement(text)
+            except InvalidRequirement as exc:
+                raise LoadError(f"{manifest.path}: sandbox.requirements: {text!r} is not a valid "
+                                f"PEP 508 requirement: {exc}", code=ErrorCode.LOAD_FAILED,
+                                plugin=manifest.id) from None
+        requirements.append(text)
+    return requirements
+
+
+def _pip_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PIP_TARGET", "PIP_PREFIX", "PIP_ROOT", "PIP_USER", "PIP_REQUIRE_VIRTUALENV",
+                        "PIP_NO_DEPS", "PIP_NO_BINARY", "PIP_ONLY_BINARY", "PYTHONPATH")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+def _run_pip(args: list[str], plugin_id: str, what: str) -> subprocess.CompletedProcess[str]:
+    if importlib.util.find_spec("pip") is None:
+        raise LoadError(f"{what} needs pip in the host interpreter ({sys.executable})",
+                        code=ErrorCode.LOAD_FAILED, plugin=plugin_id)
+    cmd = [sys.executable, "-m", "pip", *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, env=_pip_env(),
+                              timeout=_PIP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise LoadError(f"{what}: pip did not finish within {_PIP_TIMEOUT_S} s (is the package "
+                        "index reachable?)", code=ErrorCode.LOAD_FAILED, plugin=plugin_id) from None
+
+
+def _pip_failure(output: str, requirements: list[str]) -> str:
+    """Why pip could not resolve or install ``requirements``, naming the package."""
+    errors = [ln[len("ERROR: "):].strip() for ln in output.splitlines() if ln.startswith("ERROR: ")]
+    missing = re.search(r"No matching distribution found for (\S+)", output)
+    if missing:
+        spec = missing.group(1)
+        name = _project_name(spec)
+        found = re.search(r"requirement " + re.escape(spec) + r" (?:\([^)]*\) )*\(from versions: ([^)]*)\)",
+                          output)
+        versions = found.group(1).strip() if found else "none"
+        shown = repr(name) + (f" ({spec})" if spec != name else "")
+        if versions == "none":
+            why = (f"the package {shown} has no pure-Python wheel (py3-none-any) for Python "
+                   f"{GUEST_PYTHON_VERSION} on the package index: it publishes only native-extension "
+                   "wheels or a source distribution (or does not exist); only pure-Python wheels "
+                   "can run in the wasm sandbox (native extensions are not supported)")
+        else:
+            why = (f"no pure-Python wheel of the package {shown} satisfies the requirement "
+                   f"(pure-Python versions available: {versions})")
+        wanted = {_project_name(r).lower().replace("_", "-") for r in requirements}
+        if name.lower().replace("_", "-") not in wanted:
+            why += f"; {name!r} is a dependency of {', '.join(repr(r) for r in requirements)}"
+        return why
+    if any(sign in output for sign in _NETWORK_SIGNS):
+        return ("the package index could not be reached; resolving requirements needs network "
+                "access to it when no resolution is cached: " + ("; ".join(errors[:3]) or
+                                                                  output.strip()[-500:]))
+    return "pip failed: " + ("; ".join(errors[:5]) or output.strip()[-1000:] or "without output")
+
+
+def _project_name(requirement: str) -> str:
+    """The project name a requirement string starts with (the string itself if none)."""
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return m.group(1) if m else requirement
+
+
+def _lock_path(root: Path, requirements: list[str]) -> Path:
+    doc = {"format": "gps-requirements-lock-1", "requirements": requirements,
+           "target": list(PURE_WHEEL_OPTIONS),
+           "index": [os.environ.get("PIP_INDEX_URL", ""), os.environ.get("PIP_EXTRA_INDEX_URL", "")]}
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return root / "requirements" / f"{digest}.json"
+
+
+def _read_lock(path: Path) -> tuple[float, list[LockedWheel]] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        wheels = [LockedWheel(w["name"], w["version"], w["sha256"], w["filename"]) for w in doc["wheels"]]
+        return float(doc["resolved_at"]), wheels
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _resolve(requirements: list[str], plugin_id: str, where: str) -> list[LockedWheel]:
+    """Ask pip (and the index) what ``requirements`` resolve to, as pure-Python wheels."""
+    with tempfile.TemporaryDirectory(prefix="gps-resolve-") as tmp:
+        report = Path(tmp) / "report.json"
+        proc = _run_pip(["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+                         "--target", str(Path(tmp) / "target"), *PURE_WHEEL_OPTIONS, "--", *requirements],
+                        plugin_id, f"{where}: resolving sandbox.requirements")
+        if proc.returncode != 0 or not report.is_file():
+            raise LoadError(f"{where}: sandbox.requirements {requirements} cannot be bundled: "
+                            f"{_pip_failure(proc.stderr + proc.stdout, requirements)}",
+                            code=ErrorCode.LOAD_FAILED, plugin=plugin_id)
+        doc = json.loads(report.read_text(encoding="utf-8"))
+    wheels: list[LockedWheel] = []
+    for item in doc.get("install", []):
+        meta, info = item.get("metadata", {}), item.get("download_info", {})
+        name, version = str(meta.get("name", "")), str(meta.get("version", ""))
+        url = str(info.get("url", ""))
+        filename = url.rsplit("/", 1)[-1].split("#", 1)[0]
+        sha256 = (info.get("archive_info") or {}).get("hashes", {}).get("sha256", "")
+        m = _WHEEL_NAME.match(filename)
+        if m is None or m.group("abi") != "none" or m.group("plat") != "any":
+            raise LoadError(f"{where}: sandbox.requirements: the package {name!r} resolved to "
+                            f"{filename or url!r}, which is not a pure-Python wheel; only those can "
+                            "run in the wasm sandbox", code=ErrorCode.LOAD_FAILED, plugin=plugin_id)
+        if not sha256:
+            raise LoadError(f"{where}: sandbox.requirements: the package {name!r} ({url}) has no "
+                            "sha256 to pin it by", code=ErrorCode.LOAD_FAILED, plugin=plugin_id)
+        wheels.append(LockedWheel(name, version, sha256, filename))
+    return sorted(wheels, key=lambda w: w.name.lower())
+
+
+def resolve_requirements(requirements: list[str], *, cache_dir: str | Path | None = None,
+                         plugin_id: str = "", where: str = "sandbox.requirements",
+                         max_age: float | None = REQUIREMENTS_MAX_AGE,
+                         progress: Progress | None = None) -> list[LockedWheel]:
+    """The pure-Python wheels ``requirements`` resolve to for the guest (dependencies included).
+
+    A resolution is kept as a lock under ``<cache>/requirements/`` and reused while it is
+    younger than ``max_age`` seconds (None: forever; 0: always ask the index). A stale
+    lock is used, with a warning, when the index cannot be asked.
+
+    Raises:
+        LoadError: a requirement (or one of its dependencies) has no pure-Python wheel,
+            cannot be satisfied, or the index cannot be reached and nothing is cached.
+    """
+    if not requirements:
+        return []
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    lock = _lock_path(root, requirements)
+    cached = _read_lock(lock)
+    if cached is not None and (max_age is None or time.time() - cached[0] < max_age):
+        return cached[1]
+    if progress is not None:
+        progress("resolving sandbox.requirements (pip)")
+    try:
+        wheels = _resolve(requirements, plugin_id, where)
+    except LoadError as exc:
+        if cached is None:
+            raise
+        log.warning("%s; using the resolution of %s", exc.message,
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cached[0])))
+        return cached[1]
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(lock, json.dumps({
+        "requirements": requirements, "resolved_at": time.time(), "target": list(PURE_WHEEL_OPTIONS),
+        "wheels": [w.__dict__ for w in wheels]}, indent=2).encode())
+    return wheels
+
+
+def _install_wheels(wheels: list[LockedWheel], dest: Path, plugin_id: str, where: str) -> list[str]:
+    """Install exactly ``wheels`` (hash-checked, no dependencies) into ``dest``; returns the
+    top-level module names they provide."""
+    with tempfile.TemporaryDirectory(prefix="gps-wheels-") as tmp:
+        pins = Path(tmp) / "requirements.txt"
+        pins.write_text("".join(f"{w.pin()} --hash=sha256:{w.sha256}\n" for w in wheels), encoding="utf-8")
+        staging = Path(tmp) / "target"
+        proc = _run_pip(["install", "--quiet", "--no-deps", "--require-hashes", "--ignore-installed",
+                         "--target", str(staging), *PURE_WHEEL_OPTIONS, "-r", str(pins)],
+                        plugin_id, f"{where}: installing sandbox.requirements")
+        if proc.returncode != 0:
+            raise LoadError(f"{where}: installing sandbox.requirements "
+                            f"{[w.pin() for w in wheels]} failed: "
+                            f"{_pip_failure(proc.stderr + proc.stdout, [w.name for w in wheels])}",
+                            code=ErrorCode.LOAD_FAILED, plugin=plugin_id)
+        shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: nothing runs them
+        natives = [p for p in _walk(staging) if p.name.endswith(NATIVE_SUFFIXES) or ".so." in p.name]
+        if natives:
+            names = ", ".join(p.relative_to(staging).as_posix() for p in natives)
+            raise LoadError(f"{where}: sandbox.requirements contain native extension modules, which "
+                            f"cannot run in the wasm sandbox: {names}", code=ErrorCode.LOAD_FAILED,
+                            plugin=plugin_id)
+        modules: list[str] = []
+        for entry in sorted(staging.iterdir()):
+            name = entry.name[:-3] if entry.suffix == ".py" and entry.is_file() else entry.name
+            if entry.name.endswith((".dist-info", ".data")) or name.startswith((".", "__")):
+                continue
+            if name in _RESERVED_TOP_LEVEL or name.startswith("componentize_py"):
+                raise LoadError(f"{where}: sandbox.requirements install the top-level name {name!r}, "
+                                "which the component uses itself", code=ErrorCode.LOAD_FAILED,
+                                plugin=plugin_id)
+            if (entry.is_dir() and name.isidentifier()) or entry.suffix == ".py":
+                modules.append(name)
+            dest_entry = dest / entry.name
+            if entry.is_dir():
+                shutil.copytree(entry, dest_entry, ignore=shutil.ignore_patterns("__pycache__"),
+                                dirs_exist_ok=True)
+            else:
+                shutil.copyfile(entry, dest_entry)
+        for info in staging.glob("*.dist-info"):
+            shutil.copytree(info, dest / info.name, dirs_exist_ok=True)
+    return modules
+
+
+def install_requirements(plugin_dir: str | Path, dest: str | Path, *,
+                         cache_dir: str | Path | None = None) -> list[str]:
+    """Install into ``dest`` exactly the wheels a wasm build of ``plugin_dir`` bundles.
+
+    The in-process tier (and the test harness) import a plugin in the host interpreter,
+    where its ``sandbox.requirements`` must be importable too: put ``dest`` on
+    ``sys.path`` to use the same pinned versions as the wasm tier. Returns the top-level
+    module names installed (empty without requirements).
+
+    Raises:
+        ManifestError, LoadError: as :func:`build_plugin` does for requirements.
+    """
+    manifest = load_manifest(Path(plugin_dir))
+    requirements = _requirement_list(manifest)
+    wheels = resolve_requirements(requirements, cache_dir=cache_dir, plugin_id=manifest.id,
+                                  where=str(manifest.path))
+    if not wheels:
+        return []
+    target = Path(dest)
+    target.mkdir(parents=True, exist_ok=True)
+    return _install_wheels(wheels, target, manifest.id, str(manifest.path))
 
 # --------------------------------------------------------------------------- build
 
@@ -436,41 +765,52 @@ class _Inputs:
     abi_files: list[tuple[str, bytes]]
     app_source: str
     key: str
+    requirements: tuple[str, ...] = ()
+    wheels: tuple[LockedWheel, ...] = ()
 
 
-def _collect(plugin_dir: Path) -> _Inputs:
+def _collect(plugin_dir: Path, cache_dir: str | Path | None = None,
+             progress: Progress | None = None) -> _Inputs:
     """Read and check every input of a build and compute its cache key."""
     manifest = load_manifest(plugin_dir)
-    requirements = list(manifest.raw.get("sandbox", {}).get("requirements", []) or [])
-    if requirements:
-        raise LoadError(f"{manifest.path}: sandbox.requirements {requirements} cannot be built yet: "
-                        "bundling third-party packages into the wasm component is not supported "
-                        "(vendor pure-Python code into the plugin directory instead)",
-                        code=ErrorCode.LOAD_FAILED, plugin=manifest.id)
+    requirements = _requirement_list(manifest)
     plugin_files = _plugin_files(plugin_dir, manifest.id)
+    wheels = resolve_requirements(requirements, cache_dir=cache_dir, plugin_id=manifest.id,
+                                  where=str(manifest.path), progress=progress)
     sdk_files = _py_files(_package_dir("guest_sdk"))
     abi_files = _py_files(_package_dir("host_abi"))
     wit_files = [(p.name, p.read_bytes()) for p in sorted(_wit_dir().glob("*.wit"))]
-    app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id)
+    app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id,
+                              requirements=bool(requirements))
     parts: list[tuple[str, bytes]] = [("format", b"gps-wasm-build-1")]
     parts += [(f"plugin/{rel}", data) for rel, data in plugin_files]
     parts += [(f"guest_sdk/{rel}", data) for rel, data in sdk_files]
     parts += [(f"host_abi/{rel}", data) for rel, data in abi_files]
     parts += [(f"wit/{rel}", data) for rel, data in wit_files]
     parts.append((f"app/{APP_MODULE}.py", app_source.encode("utf-8")))
+    if requirements:  # absent otherwise, so keys of plugins without requirements never change
+        parts.append(("requirements", json.dumps({"requirements": requirements,
+                                                  "target": list(PURE_WHEEL_OPTIONS)}).encode()))
+        parts += [(f"wheel/{w.name}", f"{w.pin()} {w.filename} sha256:{w.sha256}".encode())
+                  for w in wheels]
     parts.append(("versions", json.dumps({
         "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
         "python": sys.implementation.cache_tag, "machine": platform.machine()}).encode()))
-    return _Inputs(manifest, plugin_files, sdk_files, abi_files, app_source, _cache_key(parts))
+    return _Inputs(manifest, plugin_files, sdk_files, abi_files, app_source, _cache_key(parts),
+                   tuple(requirements), tuple(wheels))
 
 
-def plugin_key(plugin_dir: str | Path) -> str:
+def plugin_key(plugin_dir: str | Path, *, cache_dir: str | Path | None = None) -> str:
     """The cache key a build of ``plugin_dir`` would have (reads files, builds nothing).
+
+    For a plugin with ``sandbox.requirements`` the key needs their resolution: the lock
+    cached under ``cache_dir`` (default :func:`default_cache_dir`), else pip and the
+    package index (see :func:`resolve_requirements`).
 
     Raises:
         ManifestError, LoadError: as :func:`build_plugin` does before building.
     """
-    return _collect(Path(plugin_dir)).key
+    return _collect(Path(plugin_dir), cache_dir).key
 
 
 def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
@@ -483,16 +823,22 @@ def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
     :class:`EngineSettings`). ``compile=False`` stops after the ``.wasm``.
     ``progress(stage)`` is called before each slow stage.
 
+    ``sandbox.requirements`` are resolved (or their cached resolution reused, see
+    :func:`resolve_requirements`) before the key is known, and installed into the
+    component when it is built.
+
     Raises:
         ManifestError: the manifest is invalid.
-        LoadError: a native extension, unsupported requirements, or the build failed
-            (the message carries the plugin's error, e.g. an import failing at build time).
+        LoadError: a native extension (in the plugin or a requirement), a requirement
+            without a pure-Python wheel (the message names the package), an unreachable
+            package index with nothing cached, or the build failed (the message carries
+            the plugin's error, e.g. an import failing at build time).
         TierUnavailable: componentize-py or wasmtime is not installed.
     """
     started = time.perf_counter()
     say = progress or (lambda stage: None)
     say("reading the manifest")
-    inputs = _collect(Path(plugin_dir))
+    inputs = _collect(Path(plugin_dir), cache_dir, progress)
     manifest, key = inputs.manifest, inputs.key
     plugin_files, sdk_files, abi_files = inputs.plugin_files, inputs.sdk_files, inputs.abi_files
     app_source = inputs.app_source
@@ -514,6 +860,12 @@ def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(data)
             (src / f"{APP_MODULE}.py").write_text(app_source, encoding="utf-8")
+            if inputs.requirements:
+                say("installing sandbox.requirements (pip)")
+                modules = _install_wheels(list(inputs.wheels), src, manifest.id, str(manifest.path))
+                (src / f"{REQUIREMENTS_MODULE}.py").write_text(
+                    '"""Generated by runtime.build: the bundled requirements\' top-level modules."""\n\n'
+                    f"MODULES = {tuple(modules)!r}\n", encoding="utf-8")
             out = work / WASM_NAME
             _componentize(src, out, work, manifest.id)
             _atomic_copy(out, wasm_path)
@@ -521,6 +873,9 @@ def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
             "plugin_id": manifest.id, "plugin_version": manifest.version,
             "entry": f"{manifest.entry_module}:{manifest.entry_factory}",
             "plugin_files": [rel for rel, _ in plugin_files],
+            "requirements": list(inputs.requirements),
+            "wheels": [{"name": w.name, "version": w.version, "sha256": w.sha256, "filename": w.filename}
+                       for w in inputs.wheels],
             "componentize-py": _version("componentize-py"), "wasmtime": _version("wasmtime"),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }, indent=2).encode())
@@ -540,4 +895,5 @@ def build_plugin(plugin_dir: str | Path, *, cache_dir: str | Path | None = None,
         seconds=time.perf_counter() - started, compiled=compiled,
         wasm_size=wasm_path.stat().st_size,
         cwasm_size=cwasm_path.stat().st_size if cwasm_path.is_file() else 0,
-        plugin_id=manifest.id, plugin_version=manifest.version)
+        plugin_id=manifest.id, plugin_version=manifest.version,
+        wheels=tuple(w.pin() for w in inputs.wheels))
