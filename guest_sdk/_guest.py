@@ -229,12 +229,18 @@ def _probe_stages(inst: "GuestInstance", payload: str) -> str:
                       "encode_us": med(encode_ns), "iterations": n})
 
 
+_STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__))
+
+
 def _format_traceback(exc: BaseException) -> tuple[str, str]:
-    """The traceback text (SDK frames dropped) and the innermost plugin ``file:line``."""
+    """The traceback text (SDK frames dropped) and the innermost plugin ``file:line``
+    (the innermost frame outside the SDK and the standard library: an exception raised
+    inside ``json.loads`` points at the plugin's line that called it)."""
     frames = traceback.extract_tb(exc.__traceback__)
     plugin_frames = [f for f in frames if not os.path.abspath(f.filename).startswith(_SDK_DIR)]
-    where = f"{os.path.basename(plugin_frames[-1].filename)}:{plugin_frames[-1].lineno}" \
-        if plugin_frames else ""
+    own = [f for f in plugin_frames if not os.path.abspath(f.filename).startswith(_STDLIB_DIR)]
+    at = own[-1] if own else (plugin_frames[-1] if plugin_frames else None)
+    where = f"{os.path.basename(at.filename)}:{at.lineno}" if at is not None else ""
     lines = ["Traceback (most recent call last):\n"]
     lines += traceback.format_list(plugin_frames or frames)
     lines += traceback.format_exception_only(type(exc), exc)

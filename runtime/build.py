@@ -369,6 +369,20 @@ _factory = getattr(_module, {entry_factory}, None)
 if not callable(_factory):
     raise TypeError({entry_module} + "." + {entry_factory} + " is not a callable factory")
 
+# The plugin's source files do not exist inside the running guest: keep their lines in
+# linecache (an entry whose mtime is None is never re-checked), so tracebacks show them.
+import linecache
+
+for _m in list(sys.modules.values()):
+    _f = getattr(_m, "__file__", None)
+    if isinstance(_f, str) and _f.startswith(_pkg.__path__[0]):
+        try:
+            with open(_f, encoding="utf-8") as _fh:
+                _lines = _fh.readlines()
+            linecache.cache[_f] = (sum(map(len, _lines)), None, _lines, _f)
+        except (OSError, UnicodeDecodeError):
+            pass
+
 _guest.install_output_capture()
 _INSTANCE = _guest.create_instance(_factory, host.call)
 

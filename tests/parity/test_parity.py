@@ -9,13 +9,13 @@ time, which checks that the case itself is deterministic.
 
 Known differences are stated by the tests below, narrowly, never skipped:
 
-* the wasm guest's tracebacks have no source lines (strict xfail);
+* (fixed) the wasm guest's tracebacks had no source lines;
 * a deadline over a plugin blocked in ``time.sleep``: the in-process tier stops waiting
   at the deadline, the wasm guest only when the sleep returns, and the two word the
   error differently (stated exactly by test_deadlines_on_every_tier; the rest of the
   transcript must match);
-* ``where`` names a stdlib file when the exception is raised inside the standard
-  library, on every tier (strict xfail); with the host on another CPython than the
+* (fixed) ``where`` named a stdlib file when the exception was raised inside the standard
+  library; it now names the plugin's own line; with the host on another CPython than the
   guest's 3.14, such stdlib line numbers differ, and ``parity_helpers`` masks them.
 
 ``runtime call`` is compared too: the one-hook cases of the integration suite, a
@@ -195,12 +195,8 @@ def test_an_initialize_traceback_reaches_the_host_log(tier: str, caplog: pytest.
 
 
 def test_tracebacks_show_the_source_line(tier: str, request: pytest.FixtureRequest) -> None:
-    """What the in-process tier shows under each frame; the wasm guest has no source files at
-    run time, so ``linecache`` finds nothing there and its tracebacks stop at ``File ...``."""
-    if tier == "wasm":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "known difference: wasm tracebacks carry no source lines (the guest cannot read "
-            "/0/_plugin/plugin.py at run time); file names and line numbers do match")))
+    """Every tier shows the plugin's source line under its frames (the wasm build keeps the
+    plugin's lines in the guest's linecache, since its files do not exist at run time)."""
     with Runtime(RuntimeConfig(tier=tier, ephemeral=True, runtime="gateway")) as rt:
         rt.load(PLUGINS / "raises")
         with pytest.raises(PluginFailed) as info:
@@ -253,10 +249,6 @@ def test_deadlines_on_every_tier(case: Case, tier: str, reference: Callable[[Cas
 def test_where_names_the_plugins_own_line(tier: str, request: pytest.FixtureRequest) -> None:
     """An exception raised inside the standard library (``json.loads`` of bad input) is
     placed at the plugin's line that made the call."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "known bug on every tier: guest_sdk._guest._format_traceback takes the innermost frame "
-        "outside the SDK, so `where` names json/decoder.py, whose line numbers also differ "
-        "between the host's CPython and the guest's 3.14")))
     line = _plugin_line("object_hooks", "json.loads(req.object_json)")
     with Runtime(RuntimeConfig(tier=tier, ephemeral=True, runtime="gateway")) as rt:
         rt.load(PLUGINS / "object_hooks")
