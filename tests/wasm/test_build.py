@@ -84,18 +84,6 @@ def test_native_extension_fails_the_build_naming_the_file(tmp_path: Path) -> Non
     assert not (tmp_path / "cache").exists()  # refused before anything was built
 
 
-def test_requirements_are_refused_by_name(tmp_path: Path) -> None:
-    plugin = _copy(ENRICHER, tmp_path / "enricher")
-    manifest = json.loads((plugin / "plugin-manifest.json").read_text())
-    manifest["sandbox"]["requirements"] = ["requests>=2", "pyyaml"]
-    (plugin / "plugin-manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(LoadError) as info:
-        build_plugin(plugin, cache_dir=tmp_path / "cache")
-    assert info.value.code == "LOAD_FAILED"
-    assert "requests>=2" in info.value.message and "pyyaml" in info.value.message
-    assert "not supported" in info.value.message
-
-
 def test_an_import_error_at_build_time_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         build_plugin(IMPORT_FAILS, cache_dir=tmp_path, compile=False)
