@@ -229,7 +229,9 @@ def _probe_stages(inst: "GuestInstance", payload: str) -> str:
                       "encode_us": med(encode_ns), "iterations": n})
 
 
-_STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__))
+# The standard library's directory, found from a package (``os`` may be frozen in the guest).
+_STDLIB_DIRS = tuple({os.path.dirname(os.path.dirname(os.path.abspath(json.__file__))),
+                      os.path.dirname(os.path.abspath(getattr(os, "__file__", None) or json.__file__))})
 
 
 def _format_traceback(exc: BaseException) -> tuple[str, str]:
@@ -238,7 +240,7 @@ def _format_traceback(exc: BaseException) -> tuple[str, str]:
     inside ``json.loads`` points at the plugin's line that called it)."""
     frames = traceback.extract_tb(exc.__traceback__)
     plugin_frames = [f for f in frames if not os.path.abspath(f.filename).startswith(_SDK_DIR)]
-    own = [f for f in plugin_frames if not os.path.abspath(f.filename).startswith(_STDLIB_DIR)]
+    own = [f for f in plugin_frames if not os.path.abspath(f.filename).startswith(_STDLIB_DIRS)]
     at = own[-1] if own else (plugin_frames[-1] if plugin_frames else None)
     where = f"{os.path.basename(at.filename)}:{at.lineno}" if at is not None else ""
     lines = ["Traceback (most recent call last):\n"]
