@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,14 +177,47 @@ def _path_of(error: jsonschema.ValidationError) -> str:
     return parts.lstrip(".") or "(top level)"
 
 
+_MEMO: dict[Path, tuple[tuple[tuple[str, int, int], ...], Manifest]] = {}
+
+
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Paths, sizes and modification times of every file of a plugin directory."""
+    out = []
+    try:
+        for root, dirs, files in os.walk(directory):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                st = os.stat(os.path.join(root, name))
+                out.append((os.path.join(root, name), st.st_size, st.st_mtime_ns))
+    except OSError:
+        return ()
+    return tuple(out)
+
+
 def load_manifest(plugin_dir: str | Path) -> Manifest:
     """Read and validate the manifest of ``plugin_dir``.
+
+    A manifest already validated in this process is reused while the directory's files
+    keep their sizes and modification times (loading the same plugin again, or under
+    several identities, then costs a directory listing).
 
     Raises:
         ManifestError: the file is missing, not JSON, or invalid; the message names the
             file and the field.
     """
     directory = Path(plugin_dir)
+    key = directory.resolve()
+    signature = _signature(key)
+    memo = _MEMO.get(key)
+    if memo is not None and signature and memo[0] == signature:
+        return memo[1]
+    manifest = _load_manifest(directory)
+    if signature:
+        _MEMO[key] = (signature, manifest)
+    return manifest
+
+
+def _load_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST_FILE
     if not directory.is_dir():
         raise ManifestError(f"{directory}: not a plugin directory (it does not exist or is a file)")
