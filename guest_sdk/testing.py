@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from host_abi.config import flatten_config
 from host_abi.envelope import (bytes_from_wire, bytes_to_wire, decode_answer, decode_args,
                                encode_err, encode_ok, encode_request)
 from host_abi.errors import ErrorCode
@@ -92,9 +93,7 @@ class PluginHarness:
         info = self._run(hook_by_name("instance_start"), {"runtime": self.runtime,  # type: ignore[arg-type]
                                                           "plugin_id": self.plugin_id})
         self.capabilities: tuple[str, ...] = tuple(info["capabilities"])
-        flat = {k: v if isinstance(v, str) else json.dumps(v) if not isinstance(v, (bool, int, float))
-                else (("true" if v else "false") if isinstance(v, bool) else str(v))
-                for k, v in self.config.items()}
+        flat = flatten_config(self.config)  # exactly as the runtime flattens it
         init = self._run(hook_by_name("initialize"), {"config": flat})  # type: ignore[arg-type]
         if not init.get("success"):
             raise HookFailed({"code": "INIT_FAILED", "message": init.get("error_message", "")})

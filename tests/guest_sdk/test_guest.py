@@ -147,3 +147,14 @@ def test_host_writes_during_an_op_are_not_captured(capsys: pytest.CaptureFixture
     ok, _ = decode_answer(inst.handle(8, encode_request({"app_id": "1"})))
     assert ok and calls == [1, 1]  # one log op per captured plugin line, no more
     assert capsys.readouterr().err.count("host side") == 2
+
+
+def test_harness_flattens_config_as_the_runtime() -> None:
+    seen: dict[str, str] = {}
+
+    class Keeps(Plugin):
+        def initialize(self, ctx: Context, config: dict[str, str]) -> None:
+            seen.update(config)
+
+    PluginHarness(Keeps, config={"n": 1000000, "b": True, "l": [1, 2], "s": "x"})
+    assert seen == {"n": "1e+06", "b": "true", "l": "[1,2]", "s": "x"}
