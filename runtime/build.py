@@ -58,6 +58,7 @@ Environment markers of requirements are evaluated by pip for the host interprete
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -266,7 +267,10 @@ def default_cache_dir() -> Path:
     return Path(base) / "gateway-plugin-sandbox" / "wasm"
 
 
+@functools.lru_cache(maxsize=None)
 def _version(dist: str) -> str:
+    """An installed distribution's version (read once per process: a load must not pay
+    for parsing package metadata)."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -286,6 +290,25 @@ def _walk(root: Path) -> Iterable[Path]:
 
 def _py_files(root: Path) -> list[tuple[str, bytes]]:
     return [(p.relative_to(root).as_posix(), p.read_bytes()) for p in _walk(root) if p.suffix == ".py"]
+
+
+#: The SDK's and the ABI's files by package directory, with the stat signature they were read at.
+_PACKAGE_FILES: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[tuple[str, bytes]]]] = {}
+
+
+def _package_py_files(root: Path) -> list[tuple[str, bytes]]:
+    """``_py_files`` of a package of this project, read again only when a file changed
+    (its stat signature: names, sizes, modification times), so every load does not
+    re-read the guest SDK."""
+    paths = [p for p in _walk(root) if p.suffix == ".py"]
+    stats = [p.stat() for p in paths]
+    signature = tuple((p.as_posix(), st.st_size, st.st_mtime_ns) for p, st in zip(paths, stats))
+    memo = _PACKAGE_FILES.get(root)
+    if memo is not None and memo[0] == signature:
+        return memo[1]
+    files = [(p.relative_to(root).as_posix(), p.read_bytes()) for p in paths]
+    _PACKAGE_FILES[root] = (signature, files)
+    return files
 
 
 def _plugin_files(plugin_dir: Path, plugin_id: str) -> list[tuple[str, bytes]]:
@@ -791,8 +814,8 @@ def _collect(plugin_dir: Path, cache_dir: str | Path | None = None,
     plugin_files = _plugin_files(plugin_dir, manifest.id)
     wheels = resolve_requirements(requirements, cache_dir=cache_dir, plugin_id=manifest.id,
                                   where=str(manifest.path), progress=progress)
-    sdk_files = _py_files(_package_dir("guest_sdk"))
-    abi_files = _py_files(_package_dir("host_abi"))
+    sdk_files = _package_py_files(_package_dir("guest_sdk"))
+    abi_files = _package_py_files(_package_dir("host_abi"))
     wit_files = [(p.name, p.read_bytes()) for p in sorted(_wit_dir().glob("*.wit"))]
     app_source = generate_app(manifest.entry_module, manifest.entry_factory, manifest.id,
                               requirements=bool(requirements))

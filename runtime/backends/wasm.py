@@ -475,6 +475,8 @@ class _Prepared:
     handle_index: "ExportIndex"
     abi_index: "ExportIndex"
     load_seconds: float
+    #: Whether an instance has answered abi-version with this host's ABI version.
+    abi_checked: bool = False
 
 
 def _new_store(engine: "Engine", memory_limit_bytes: int | None, env: GuestEnv) -> "Store":
@@ -645,17 +647,9 @@ class WasmBackend(Backend):
             raise LoadError(f"{build.wasm_path} does not export {self._names.guest_interface} "
                             "with handle and abi-version", code=ErrorCode.ABI_VERSION_MISMATCH,
                             plugin=source.identity)
-        prepared = _Prepared(build, component, handle, abi, load_seconds)
-        probe = WasmInstance(self, prepared, lambda op, payload: encode_err(
-            ErrorCode.INTERNAL, "no host calls while probing"), self.memory_limit_bytes, source.identity)
-        try:
-            version = probe.abi_version()
-        finally:
-            probe.close()
-        if version != ABI_VERSION:
-            raise LoadError(f"the component speaks ABI version {version}; this host speaks {ABI_VERSION}",
-                            code=ErrorCode.ABI_VERSION_MISMATCH, plugin=source.identity)
-        return prepared
+        # The ABI version is asked of the first instance, before any hook runs on it
+        # (see instantiate): a separate probe instance would cost a whole instantiation.
+        return _Prepared(build, component, handle, abi, load_seconds)
 
     def build_result(self, identity: str) -> BuildResult | None:
         """The build behind a prepared plugin (paths, key, whether it came from the cache)."""
@@ -684,6 +678,18 @@ class WasmBackend(Backend):
         limit = memory_limit_bytes if memory_limit_bytes is not None else self.memory_limit_bytes
         env = self.guest_env(clock, random, random_seed)
         instance = WasmInstance(self, prepared, host_call, limit, source.identity, env)
+        if not prepared.abi_checked:
+            try:
+                version = instance.abi_version()
+            except BaseException:
+                instance.close()
+                raise
+            if version != ABI_VERSION:
+                instance.close()
+                raise LoadError(f"the component speaks ABI version {version}; this host speaks "
+                                f"{ABI_VERSION}", code=ErrorCode.ABI_VERSION_MISMATCH,
+                                plugin=source.identity)
+            prepared.abi_checked = True
         self._ticker.ensure_started()
         return instance
 

@@ -111,7 +111,7 @@ def mode_load() -> dict[str, Any]:
     del first
     backend = WasmBackend(cache_dir=CACHE)
     t0 = time.perf_counter_ns()
-    backend.prepare(SOURCE)  # cached build + deserialize + a probe instance
+    backend.prepare(SOURCE)  # cached build + deserialize
     prepare_us = (time.perf_counter_ns() - t0) / 1000
     payload = encode_request(bench_request())
     inst_us, start_us, init_us, first_call_us, second_call_us = [], [], [], [], []
