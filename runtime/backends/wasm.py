@@ -165,13 +165,34 @@ CallerFactory = Callable[["Func"], Callable[["Store", int, str], str]]
 #: An older name here would be ignored silently and a newer one breaks instantiation,
 #: so :func:`check_wasi_names` verifies it when a backend starts.
 WASI_VERSION = "0.2.12"
-#: The WASI functions the host replaces, by interface. ``subscribe-*`` of the monotonic
-#: clock (what ``time.sleep`` waits on) stays wasmtime's.
+#: The WASI functions the host replaces, by interface (the monotonic clock's
+#: ``subscribe-*``, what ``time.sleep`` and ``select`` wait on, are replaced too, by
+#: :func:`_shadow_sleep`, so that a wait never outlasts the call's deadline).
 SHADOWED_WASI: tuple[tuple[str, tuple[str, ...]], ...] = (
     (f"wasi:clocks/wall-clock@{WASI_VERSION}", ("now", "resolution")),
     (f"wasi:clocks/monotonic-clock@{WASI_VERSION}", ("now", "resolution")),
     (f"wasi:random/random@{WASI_VERSION}", ("get-random-bytes", "get-random-u64")),
 )
+#: A component that hands out wasmtime's own monotonic-clock pollables: the host's
+#: replacement of ``subscribe-duration``/``subscribe-instant`` asks it for a pollable
+#: that is ready no later than the call's deadline (a Python host function cannot make
+#: a WASI pollable itself). It re-exports the import through a core function, as
+#: wasmtime refuses a bare re-export of an imported function.
+_SLEEP_COMPONENT_WAT = f"""
+(component
+  (import "wasi:io/poll@{WASI_VERSION}" (instance $poll (export "pollable" (type (sub resource)))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@{WASI_VERSION}" (instance $clock
+    (export "pollable" (type (eq $pollable)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own 0))))))
+  (core func $lowered (canon lower (func $clock "subscribe-duration")))
+  (core module $m
+    (import "" "sub" (func $sub (param i64) (result i32)))
+    (func (export "sub") (param i64) (result i32) local.get 0 call $sub))
+  (core instance $i (instantiate $m (with "" (instance (export "sub" (func $lowered))))))
+  (func $lifted (param "when" u64) (result (own $pollable)) (canon lift (core func $i "sub")))
+  (export "subscribe-duration" (func $lifted)))
+"""
 _MS = 1_000_000
 _NS = 1_000_000_000
 #: Largest ``get-random-bytes`` request served (CPython asks for 256 bytes at most);
@@ -195,7 +216,7 @@ class GuestEnv:
     """
 
     __slots__ = ("clock", "random", "seed", "mono_base", "frozen_wall", "frozen_mono",
-                 "wall_res_ns", "mono_res_ns", "_rng")
+                 "wall_res_ns", "mono_res_ns", "_rng", "deadline_ns", "sleeper")
 
     def __init__(self, clock: str = DEFAULT_CLOCK, random: str = DEFAULT_RANDOM,
                  seed: int | None = None) -> None:
@@ -211,6 +232,12 @@ class GuestEnv:
             self._rng = _random_module.Random(
                 seed if seed is not None else int.from_bytes(os.urandom(32), "little"))
         self.frozen_wall = self.frozen_mono = 0
+        #: The running call's deadline (host ``time.monotonic_ns()``; 0: none): no WASI
+        #: wait the guest starts outlasts it.
+        self.deadline_ns = 0
+        #: Makes wasmtime's pollables for the guest's waits: ``(store, ns) -> pollable``
+        #: (set by the backend when the store is made).
+        self.sleeper: Callable[[Any, int], Any] | None = None
         self.start()
 
     def start(self) -> None:
@@ -353,6 +380,69 @@ def _shadow_wasi(linker: "Linker", keep: list[Any]) -> None:
                     else:
                         inst.add_func(name, _stock_host_func(kind, fn))
     linker.allow_shadowing = False
+
+
+def _shadow_sleep(linker: "Linker") -> None:
+    """Replace ``subscribe-duration`` and ``subscribe-instant`` of the monotonic clock.
+
+    A guest blocked in a WASI wait (``time.sleep``, ``select``) is in wasmtime's host
+    code, where the epoch deadline cannot reach it: the caller's thread would be held
+    for as long as the guest asked. A wait that ends before the running call's deadline
+    is wasmtime's own; one that would outlast it ends at the deadline, and the guest
+    resumes into an expired epoch deadline: DEADLINE_EXCEEDED on time, as for a loop.
+    Waits in calls without a deadline are left as asked.
+    """
+    def wait_for(store: Any, env: GuestEnv, duration_ns: int) -> Any:
+        duration_ns = max(0, duration_ns)
+        sleeper = env.sleeper
+        if sleeper is None:
+            raise RuntimeError("a guest store without its sleep helper")
+        deadline = env.deadline_ns
+        if deadline:
+            remaining = deadline - time.monotonic_ns()
+            if duration_ns > remaining:
+                # The wait would outlast the call: wait here until the deadline (this
+                # thread holds no lock and the GIL is released), then let the guest
+                # resume into an epoch deadline that has already passed, so it traps
+                # with DEADLINE_EXCEEDED at its next instruction, on time.
+                if remaining > 0:
+                    time.sleep(remaining / _NS)
+                _wt_ffi.wasmtime_context_set_epoch_deadline(store._context(), 0)
+                return sleeper(store, 0)
+        return sleeper(store, duration_ns)
+
+    def subscribe_duration(store: Any, when: int) -> Any:
+        return wait_for(store, _env_of(store._context()), when)
+
+    def subscribe_instant(store: Any, when: int) -> Any:
+        env = _env_of(store._context())
+        return wait_for(store, env, when - env.mono_ns())
+
+    linker.allow_shadowing = True
+    with linker.root() as root:
+        with root.add_instance(f"wasi:clocks/monotonic-clock@{WASI_VERSION}") as inst:
+            inst.add_func("subscribe-duration", subscribe_duration)
+            inst.add_func("subscribe-instant", subscribe_instant)
+    linker.allow_shadowing = False
+
+
+class _Sleeper:
+    """Makes wasmtime's monotonic-clock pollables in one store, through a helper
+    instance made on the store's first wait."""
+
+    __slots__ = ("_backend", "_func")
+
+    def __init__(self, backend: "WasmBackend") -> None:
+        self._backend = backend
+        self._func: Any = None
+
+    def __call__(self, store: Any, duration_ns: int) -> Any:
+        func = self._func
+        if func is None:
+            backend = self._backend
+            instance = backend._sleep_linker.instantiate(store, backend._sleep_component)
+            func = self._func = instance.get_func(store, backend._sleep_export)
+        return func(store, duration_ns)
 
 
 #: False: register the stock typed Python functions instead (tests compare both).
@@ -560,6 +650,11 @@ class WasmBackend(Backend):
         check_wasi_names(self.engine)
         self._host_funcs: list[Any] = []  # ctypes callbacks the linker calls: kept alive
         self.linker = self._make_linker()
+        # wasmtime's own WASI, unshadowed: the sleep helper's pollables come from it
+        self._sleep_component = Component(self.engine, _SLEEP_COMPONENT_WAT)
+        self._sleep_export = self._sleep_component.get_export_index("subscribe-duration")
+        self._sleep_linker = Linker(self.engine)
+        self._sleep_linker.add_wasip2()
         self._ticker = _EpochTicker(self.engine, tick_ms)
         self._prepared: dict[str, _Prepared] = {}
         self._lock = threading.Lock()
@@ -570,6 +665,7 @@ class WasmBackend(Backend):
         linker = Linker(self.engine)
         linker.add_wasip2()
         _shadow_wasi(linker, self._host_funcs)
+        _shadow_sleep(linker)
         tls = self._tls
 
         def call(_store: Any, op: int, payload: str) -> str:
@@ -710,6 +806,8 @@ class WasmBackend(Backend):
             return
         self._closed = True
         self._ticker.stop()
+        self._sleep_linker.close()
+        self._sleep_component.close()
         with self._lock:
             prepared, self._prepared = list(self._prepared.values()), {}
         for p in prepared:  # live instances keep their own reference to the code
@@ -738,6 +836,7 @@ class WasmInstance:
         self._state_lock = threading.Lock()
         self._busy = False
         self._env = env if env is not None else backend.guest_env()
+        self._env.sleeper = _Sleeper(backend)
         store = _new_store(backend.engine, memory_limit_bytes, self._env)
         assert getattr(store, "_gps_wasi_set", False), "a guest store must have WASI set"
         try:
@@ -799,11 +898,14 @@ class WasmInstance:
         store = self._store
         if timeout_ms is None:
             timeout_ms = self._default_timeout_ms
+        env = self._env
         if timeout_ms is None:
             store.set_epoch_deadline(_NO_DEADLINE)
+            env.deadline_ns = 0
         else:
             store.set_epoch_deadline(max(1, math.ceil(timeout_ms / self._tick_ms)) + 1)
-        self._env.begin_call()  # a frozen clock reads the time once per call
+            env.deadline_ns = time.monotonic_ns() + timeout_ms * _MS
+        env.begin_call()  # a frozen clock reads the time once per call
         tls = self._tls
         outer = getattr(tls, "host_call", None)
         tls.host_call = self._host_call

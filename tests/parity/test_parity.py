@@ -10,10 +10,10 @@ time, which checks that the case itself is deterministic.
 Known differences are stated by the tests below, narrowly, never skipped:
 
 * (fixed) the wasm guest's tracebacks had no source lines;
-* a deadline over a plugin blocked in ``time.sleep``: the in-process tier stops waiting
-  at the deadline, the wasm guest only when the sleep returns, and the two word the
-  error differently (stated exactly by test_deadlines_on_every_tier; the rest of the
-  transcript must match);
+* a deadline over a plugin blocked in ``time.sleep``: both tiers stop at the deadline
+  (fixed: the wasm guest used to be stopped only when the sleep returned), and the two
+  word the error differently (stated exactly by test_deadlines_on_every_tier; the rest
+  of the transcript must match);
 * (fixed) ``where`` named a stdlib file when the exception was raised inside the standard
   library; it now names the plugin's own line; with the host on another CPython than the
   guest's 3.14, such stdlib line numbers differ, and ``parity_helpers`` masks them.
@@ -214,13 +214,11 @@ SLEEP_S = 5.0  # what tests/plugins/slow sleeps
 @pytest.mark.parametrize("case", DEADLINE_CASES, ids=case_id)
 def test_deadlines_on_every_tier(case: Case, tier: str, reference: Callable[[Case], Transcript]) -> None:
     """``slow`` sleeps 5 s in ``time.sleep`` against a 200 ms deadline. Both tiers answer
-    DEADLINE_EXCEEDED, the fail policy's answer, and serve the next call; apart from the
-    message (worded differently, see DEADLINE_MESSAGE) the transcripts are equal.
-
-    Known difference, stated exactly: on the in-process tier the caller stops waiting at
-    the deadline (the worker thread is abandoned). In the wasm guest ``time.sleep`` is one
-    blocking WASI call (``poll_oneoff``), which the epoch deadline cannot interrupt: the
-    guest traps only when the sleep returns, so the caller waits the whole 5 s.
+    DEADLINE_EXCEEDED at the deadline, the fail policy's answer, and serve the next call;
+    apart from the message (worded differently, see DEADLINE_MESSAGE) the transcripts are
+    equal. (In the wasm guest ``time.sleep`` is a WASI wait in wasmtime's host code, out
+    of the epoch deadline's reach: the host's replacement of the monotonic clock's
+    ``subscribe-*`` ends such a wait at the deadline.)
     """
     started = time.monotonic()
     got = normalize(run_case(case, tier), case)
@@ -229,12 +227,9 @@ def test_deadlines_on_every_tier(case: Case, tier: str, reference: Callable[[Cas
     for entry in (first, failed):
         m = re.fullmatch(DEADLINE_MESSAGE[tier], entry["error"]["message"])
         assert m is not None, entry["error"]["message"]
-        if tier == "wasm":  # stopped only when the sleep returned
-            assert int(m.group(1)) >= SLEEP_S * 1000 - 100
-    if tier == "wasm":
-        assert took >= 2 * SLEEP_S - 0.2, f"the wasm deadline fired during the sleep ({took:.1f} s): update the test"
-    else:
-        assert took < 2.0, f"two 200 ms deadlines took {took:.1f} s on {tier}"
+        if tier == "wasm":  # stopped at the deadline, not when the sleep would have returned
+            assert 200 <= int(m.group(1)) < 1000, entry["error"]["message"]
+    assert took < 3.0, f"two 200 ms deadlines over a {SLEEP_S} s sleep took {took:.1f} s on {tier}"
     assert failed["answer"]["error_message"] == (
         f"plugin slow failed (DEADLINE_EXCEEDED): {failed['error']['message']}")
     expected = copy.deepcopy(reference(case))

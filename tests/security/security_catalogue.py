@@ -33,10 +33,6 @@ ATTACKERS: dict[str, tuple[str, str]] = {
 }
 
 #: Known defects found by this suite; a test naming one is xfail(strict=True).
-BUG_BLOCKING_WASI = (
-    "BUG (runtime/backends/wasm.py): the epoch deadline cannot interrupt a guest blocked in a "
-    "WASI poll (time.sleep, select): the caller's thread is held until the poll returns, "
-    "then DEADLINE_EXCEEDED; a plugin can hold a pool slot and its caller for any time")
 BUG_NESTED_OP_ENVELOPE = (
     "BUG (host_abi/envelope.py _load, runtime/broker/services.py handle): a deeply nested op "
     "envelope makes json raise RecursionError, which is not mapped to MALFORMED_ENVELOPE: the "
@@ -309,8 +305,8 @@ _add("CPU", "res", "test_deadline_stops_the_guest", [
     ("cpu.bigint", "pow(3, 10**10) (CPU in C code)", "DEADLINE_EXCEEDED", _DL),
 ])
 _add("CPU", "res", "test_blocking_wasi_call_is_stopped_by_the_deadline", [
-    ("cpu.sleep", "time.sleep(1.5) with a 400 ms deadline", "DEADLINE_EXCEEDED within the deadline", {"code": "DEADLINE_EXCEEDED", "bug": BUG_BLOCKING_WASI}),
-    ("cpu.select_timeout", "select.select([], [], [], 1.5) with a 400 ms deadline", "DEADLINE_EXCEEDED within the deadline", {"code": "DEADLINE_EXCEEDED", "bug": BUG_BLOCKING_WASI}),
+    ("cpu.sleep", "time.sleep(1.5) with a 400 ms deadline", "DEADLINE_EXCEEDED within the deadline", _DL),
+    ("cpu.select_timeout", "select.select([], [], [], 1.5) with a 400 ms deadline", "DEADLINE_EXCEEDED within the deadline", _DL),
 ])
 
 # -- stack ------------------------------------------------------------------------------

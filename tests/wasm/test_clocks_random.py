@@ -151,6 +151,43 @@ def test_busy_wait_on_a_coarse_clock_ends(make: Any) -> None:
     assert report(inst, "/busy", timeout_ms=5000)["reads"] > 0
 
 
+# --------------------------------------------------------------------------- waits and deadlines
+
+
+def test_a_wait_that_ends_before_the_deadline_is_as_long_as_asked(make: Any) -> None:
+    inst = make(clock="real")
+    report(inst, "/none")
+    started = time.perf_counter()
+    r = report(inst, "/sleep?n=60", timeout_ms=2000)
+    assert time.perf_counter() - started >= 0.06
+    assert r["mono"][1] - r["mono"][0] >= 59 * MS
+
+
+@pytest.mark.parametrize("clock", ["real", "frozen"])
+@pytest.mark.parametrize("wait", ["sleep", "select"])
+def test_a_wait_that_would_outlast_the_deadline_ends_at_it(
+        make: Any, backend: WasmBackend, clocks: PluginSource, wait: str, clock: str) -> None:
+    """time.sleep and select block in wasmtime's WASI code, out of the epoch's reach: the
+    host's subscribe-* end the wait at the deadline and the guest traps on resuming."""
+    inst = make(clock=clock)
+    report(inst, "/none")
+    started = time.perf_counter()
+    with pytest.raises(DeadlineExceeded):
+        report(inst, f"/{wait}?n=3000", timeout_ms=300)
+    took = time.perf_counter() - started
+    assert 0.29 <= took < 1.0, f"the caller was held {took:.2f} s"
+    assert isinstance(inst.broken, DeadlineExceeded)
+    assert report(make(clock=clock), "/read")["wall"]  # a fresh instance serves
+
+
+def test_a_wait_in_a_call_without_a_deadline_is_left_as_asked(make: Any) -> None:
+    inst = make(clock="real")
+    report(inst, "/none", timeout_ms=None)
+    started = time.perf_counter()
+    report(inst, "/sleep?n=300", timeout_ms=None)
+    assert time.perf_counter() - started >= 0.3
+
+
 # --------------------------------------------------------------------------- random
 
 

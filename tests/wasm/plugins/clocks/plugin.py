@@ -6,7 +6,8 @@ Every answer carries one header, ``x-report``, a JSON object:
   (``time.time_ns``, ``time.monotonic_ns``, ``datetime.now``), the resolutions
   ``time.get_clock_info`` reports, ``os.urandom(16)``, ``random.random()`` and
   ``uuid.uuid4()``, and ``perf_counter_ns`` and ``process_time_ns``;
-* ``/sleep``: ``time.sleep(0.01)`` and the monotonic readings around it;
+* ``/sleep``: ``time.sleep(0.01)`` (``?n=<ms>``: that long) and the monotonic readings
+  around it; ``/select?n=<ms>``: ``select.select`` with that timeout;
 * ``/busy``: waits one second by reading the wall clock in a loop (never ends on a
   frozen clock: only the deadline stops it);
 * ``/loop-clock?n=N``, ``/loop-urandom?n=N``: N reads of ``time.time_ns()`` or
@@ -21,6 +22,7 @@ import datetime
 import json
 import os
 import random
+import select
 import time
 import uuid
 
@@ -47,9 +49,15 @@ def _read() -> dict[str, object]:
     }
 
 
-def _sleep() -> dict[str, object]:
+def _sleep(ms: int = 10) -> dict[str, object]:
     before = time.monotonic_ns()
-    time.sleep(0.01)
+    time.sleep(ms / 1000)
+    return {"mono": [before, time.monotonic_ns()]}
+
+
+def _select(ms: int) -> dict[str, object]:
+    before = time.monotonic_ns()
+    select.select([], [], [], ms / 1000)
     return {"mono": [before, time.monotonic_ns()]}
 
 
@@ -73,7 +81,9 @@ class Clocks(BasePlugin, PostAuthHandler):
         if path == "/read":
             report = _read()
         elif path == "/sleep":
-            report = _sleep()
+            report = _sleep(n or 10)
+        elif path == "/select":
+            report = _select(n)
         elif path == "/busy":
             report = _busy()
         elif path == "/loop-clock":
