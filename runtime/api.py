@@ -33,6 +33,7 @@ from .broker.events import EventBus, Subscription, Event as BusEvent
 from .broker.fixtures import Fixtures, load_fixtures
 from .broker.kv import KVStore, MemoryKV, SQLiteKV
 from .broker.logs import PluginLogger
+from .broker.shared_state import event_bus_from_url, kv_from_url
 from .broker.scheduler import Schedule, ScheduleError, Scheduler
 from .broker.services import ServiceBroker
 from .config import flatten_config, validate_config
@@ -103,6 +104,16 @@ class RuntimeConfig:
     extra_grants: frozenset[str] = field(default_factory=frozenset)
     #: A KV store to use instead of creating one (tests, custom backends).
     kv: KVStore | None = None
+    #: A shared KV for several gateways: ``redis://host:6379/0``, ``postgresql://user@host/db``
+    #: (also ``sqlite:///path``, ``memory:``; see :mod:`runtime.broker.shared_state`).
+    #: None: the policy's ``services.kv_url``, else SQLite under ``state_dir``.
+    kv_url: str | None = None
+    #: The event bus: ``redis://...`` delivers events to every gateway on that Redis;
+    #: None: the policy's ``services.events_url``, else in-process (``memory:``).
+    events_url: str | None = None
+    #: This runtime's name in event origins (``plugin:<identity>@<node>``); None: the
+    #: policy's ``services.node``, else ``local``.
+    node: str | None = None
     #: Fire schedules from a background thread (off for one-shot use such as ``runtime call``;
     #: ``Runtime.scheduler.tick()`` fires them by hand).
     run_scheduler: bool = False
@@ -117,15 +128,26 @@ class Runtime:
         self.config = config or RuntimeConfig()
         c = self.config
         self.policy = c.policy if isinstance(c.policy, Policy) else load_policy(c.policy)
+        services = self.policy.services
         if c.kv is not None:
             self.kv: KVStore = c.kv
+        elif c.kv_url is not None:
+            self.kv = kv_from_url(c.kv_url)
         elif c.ephemeral:
             self.kv = MemoryKV()
+        elif c.state_dir is None and services.get("kv_url"):
+            self.kv = kv_from_url(services["kv_url"])
         else:
             state = Path(c.state_dir) if c.state_dir is not None else default_state_dir()
             self.kv = SQLiteKV(state / "kv.sqlite3")
         fixtures = c.fixtures if isinstance(c.fixtures, Fixtures) else load_fixtures(c.fixtures)
-        self.bus = EventBus(self._deliver_event)
+        try:
+            self.bus: EventBus = event_bus_from_url(c.events_url or services.get("events_url"),
+                                                    self._deliver_event,
+                                                    node=c.node or services.get("node") or "local")
+        except BaseException:
+            self.kv.close()
+            raise
         self.scheduler = Scheduler(self._run_schedule, clock=c.clock or time.time)
         self.broker = ServiceBroker(self.kv, PluginLogger(), self.bus, fixtures, self.scheduler)
         if c.run_scheduler:

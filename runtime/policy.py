@@ -82,6 +82,13 @@ POLICY_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "properties": {
         "version": {"const": 1},
+        # Where shared state lives (runtime.broker.shared_state); $VAR / ${VAR} expand
+        # from the environment, so passwords need not be written in the file.
+        "services": {"type": "object", "additionalProperties": False, "properties": {
+            "kv_url": {"type": "string", "minLength": 1},
+            "events_url": {"type": "string", "minLength": 1},
+            "node": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+        }},
         "defaults": {"type": "object", "additionalProperties": False, "properties": _entry_props},
         "plugins": {
             "type": "object",
@@ -146,6 +153,8 @@ class Policy:
     defaults: PluginPolicy = field(default_factory=PluginPolicy)
     plugins: Mapping[str, PluginPolicy] = field(default_factory=dict)
     source: str = "(built-in default policy)"
+    #: ``kv_url``, ``events_url``, ``node`` (environment variables expanded).
+    services: Mapping[str, str] = field(default_factory=dict)
 
     def for_plugin(self, identity: str) -> PluginPolicy:
         return self.plugins.get(identity, PluginPolicy())
@@ -188,7 +197,8 @@ def policy_from_dict(raw: Any, source: str = "(policy)") -> Policy:
         raise PolicyError(f"{source}: field {where}: {e.message}")
     return Policy(defaults=_entry(raw.get("defaults", {})),
                   plugins={k: _entry(v) for k, v in raw.get("plugins", {}).items()},
-                  source=source)
+                  source=source,
+                  services={k: os.path.expandvars(v) for k, v in raw.get("services", {}).items()})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install the project with its dev and wasm extras.
+# Create .venv (Python 3.11+) and install the project with its dev, wasm, shared-state
+# (Redis, PostgreSQL) and gateway (Starlette, httpx, uvicorn) extras.
 # Idempotent: a second run only checks that everything is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,6 @@ fi
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev,wasm]'
+    .venv/bin/python -m pip install --quiet -e '.[dev,wasm,shared-state,gateway]'
     rm -f .venv/.installed-* && touch "$stamp"
 fi

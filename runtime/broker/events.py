@@ -70,6 +70,13 @@ class EventBus:
                       direction if direction in DIRECTIONS else 0, payload)
         with self._lock:
             self.published += 1
+        self._fan_out(event)
+        return event
+
+    def _fan_out(self, event: Event) -> None:
+        """Queue ``event`` for every local subscriber of its topic."""
+        topic = event.topic
+        with self._lock:
             for sub in self._subs.values():
                 if sub.topic is None or sub.topic == topic:
                     try:
@@ -80,7 +87,6 @@ class EventBus:
                                     "of %d full (%d dropped so far)", event.id, topic, sub.id,
                                     sub.plugin, self.queue_length, sub.dropped)
             self._wake.notify_all()
-        return event
 
     def subscribe(self, plugin: str, topic: str | None, handler: str = "") -> Subscription:
         sub = Subscription(str(uuid.uuid4()), plugin, topic, handler,

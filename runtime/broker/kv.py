@@ -21,7 +21,8 @@ from host_abi.errors import ErrorCode
 from host_abi.limits import (KV_DEFAULT_QUOTA_BYTES, KV_DEFAULT_QUOTA_KEYS, KV_MAX_KEY_CHARS,
                              KV_MAX_VALUE_BYTES)
 
-__all__ = ["KVStore", "MemoryKV", "SQLiteKV", "KVError", "Quota", "check_key"]
+__all__ = ["KVStore", "MemoryKV", "SQLiteKV", "KVError", "Quota", "check_key", "check_value",
+           "quota_exceeded"]
 
 
 class KVError(Exception):
@@ -57,14 +58,37 @@ def check_key(key: object) -> str:
     return key
 
 
-def _check_value(value: bytes) -> None:
+def check_value(value: bytes) -> None:
+    """Validate a value's size.
+
+    Raises:
+        KVError: PAYLOAD_TOO_LARGE.
+    """
     if len(value) > KV_MAX_VALUE_BYTES:
         raise KVError(ErrorCode.PAYLOAD_TOO_LARGE,
                       f"KV value of {len(value)} bytes exceeds {KV_MAX_VALUE_BYTES}")
 
 
+_check_value = check_value
+
+
+def quota_exceeded(quota: Quota) -> KVError:
+    """The error every backend raises when a write would exceed a namespace's quota."""
+    return KVError(ErrorCode.QUOTA_EXCEEDED,
+                   f"namespace quota of {quota.max_bytes} bytes / {quota.max_keys} keys exceeded")
+
+
 class KVStore(ABC):
-    """The interface every KV backend implements. All methods are thread-safe."""
+    """The interface every KV backend implements. All methods are thread-safe.
+
+    Backends: :class:`MemoryKV`, :class:`SQLiteKV` (embedded),
+    :class:`runtime.broker.kv_redis.RedisKV` and
+    :class:`runtime.broker.kv_postgres.PostgresKV` (shared by several gateways; see
+    :func:`runtime.broker.shared_state.kv_from_url`). Every backend keeps the same
+    semantics: ``(ns, key)`` addressing, TTL measured on ``clock``, list by prefix in
+    code-point order, atomic increment whose TTL is set by the increment that creates
+    the key, and the per-namespace :class:`Quota`.
+    """
 
     def __init__(self, quota: Quota = Quota(), clock: Callable[[], float] = time.time) -> None:
         self.quota = quota

@@ -175,6 +175,9 @@ def _parse_config(pairs: tuple[str, ...], config_file: Path | None) -> dict[str,
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the KV lives (default: the per-user state directory).")
 @click.option("--ephemeral", is_flag=True, help="Keep KV in memory for this run only.")
+@click.option("--kv-url", metavar="URL",
+              help="A shared KV: redis://host:6379/0 or postgresql://user@host/db (default: "
+                   "the policy's services.kv_url, else SQLite under --state-dir).")
 @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="The operator's policy file.")
 @click.option("--grant", "grants", multiple=True, metavar="SCOPE",
               help="Grant a scope on top of the policy. Repeatable.")
@@ -185,8 +188,8 @@ def _parse_config(pairs: tuple[str, ...], config_file: Path | None) -> dict[str,
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging on stderr.")
 def call(plugin_dir: Path, hook_name: str, tier: str | None, runtime_kind: str | None,
          input_source: str | None, config_pairs: tuple[str, ...], config_file: Path | None,
-         fixtures: Path | None, state_dir: Path | None, ephemeral: bool, policy: Path | None,
-         grants: tuple[str, ...], name: str | None, timeout_ms: int | None,
+         fixtures: Path | None, state_dir: Path | None, ephemeral: bool, kv_url: str | None,
+         policy: Path | None, grants: tuple[str, ...], name: str | None, timeout_ms: int | None,
          apply_fail_policy: bool, verbose: bool) -> None:
     """Run one hook of the plugin in PLUGIN_DIR and print its answer as proto3 JSON."""
     _setup_logging(verbose)
@@ -199,8 +202,8 @@ def call(plugin_dir: Path, hook_name: str, tier: str | None, runtime_kind: str |
     if spec is None:
         _usage(f"unknown hook {hook_name!r}; known hooks: {', '.join(h.name for h in HOOKS)}",
                ErrorCode.UNKNOWN_HOOK, hook_name)
-    if state_dir is not None and ephemeral:
-        _usage("--state-dir and --ephemeral exclude each other")
+    if sum((state_dir is not None, ephemeral, kv_url is not None)) > 1:
+        _usage("--state-dir, --ephemeral and --kv-url exclude each other")
     unknown_scopes = set(grants) - (STUDIO_SCOPES | GATEWAY_SCOPES | SANDBOX_SCOPES)
     if unknown_scopes:
         _usage(f"unknown scope(s) in --grant: {sorted(unknown_scopes)}")
@@ -223,7 +226,7 @@ def call(plugin_dir: Path, hook_name: str, tier: str | None, runtime_kind: str |
                 raise UsageError("input must be a JSON object", code=ErrorCode.INPUT_INVALID)
         rt = Runtime(RuntimeConfig(policy=policy, tier=tier, runtime=runtime_kind,
                                    state_dir=state_dir, ephemeral=ephemeral, fixtures=fixtures,
-                                   extra_grants=frozenset(grants)))
+                                   extra_grants=frozenset(grants), kv_url=kv_url))
         host = rt.load(plugin_dir, name=name, config=config)
         if spec.streaming:
             try:

@@ -1,16 +1,18 @@
-"""KV stores: namespacing that no key can escape, TTL, list, atomic increment, limits, quota."""
+"""KV stores: namespacing that no key can escape, TTL, list, atomic increment, limits, quota,
+the same suite on every backend (memory, SQLite, Redis, PostgreSQL)."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
 from host_abi.errors import ErrorCode
 from host_abi.limits import KV_MAX_KEY_CHARS, KV_MAX_VALUE_BYTES
 from runtime.broker.kv import KVError, KVStore, MemoryKV, Quota, SQLiteKV
+from service_servers import unique_name
 
 
 class Clock:
@@ -21,11 +23,30 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def open_store(backend: str, request: pytest.FixtureRequest, tmp_path: Path, quota: Quota,
+               clock: Callable[[], float]) -> KVStore:
+    """A fresh, empty store of ``backend`` (Redis and PostgreSQL: the session's servers,
+    tests/service_servers.py, under a fresh key prefix / table)."""
+    if backend == "memory":
+        return MemoryKV(quota, clock)
+    if backend == "sqlite":
+        return SQLiteKV(tmp_path / "kv.sqlite3", quota, clock)
+    if backend == "redis":
+        from runtime.broker.kv_redis import RedisKV
+        return RedisKV(request.getfixturevalue("redis_url"), quota, clock,
+                       prefix=unique_name("t") + ":")
+    from runtime.broker.kv_postgres import PostgresKV
+    return PostgresKV(request.getfixturevalue("postgres_url"), quota, clock, table=unique_name("kv"))
+
+
+#: Every KV backend runs the same suite: the embedded ones and the shared ones.
+BACKENDS = ["memory", "sqlite", "redis", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[KVStore, Clock]]:
     clock = Clock()
-    kv: KVStore = MemoryKV(Quota(max_bytes=10_000, max_keys=20), clock) if request.param == "memory" \
-        else SQLiteKV(tmp_path / "kv.sqlite3", Quota(max_bytes=10_000, max_keys=20), clock)
+    kv = open_store(request.param, request, tmp_path, Quota(max_bytes=10_000, max_keys=20), clock)
     yield kv, clock
     kv.close()
 
