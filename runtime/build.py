@@ -118,6 +118,14 @@ STDLIB_PRELOAD = (
     "fractions", "functools", "hashlib", "heapq", "hmac", "html", "ipaddress", "itertools",
     "json", "math", "operator", "random", "re", "secrets", "statistics", "string", "struct",
     "textwrap", "time", "traceback", "typing", "unicodedata", "urllib.parse", "uuid", "zlib",
+    "csv", "difflib", "logging", "pprint", "shlex",
+    # imported lazily by the standard library itself: datetime.strptime and time.strptime
+    # import _strptime; a codec is imported on its first lookup (json.loads of bytes
+    # guesses UTF-16 and UTF-32; str.encode("idna"), bytes.decode("cp1252"), ...)
+    "_strptime", "encodings.utf_16", "encodings.utf_16_le", "encodings.utf_16_be",
+    "encodings.utf_32", "encodings.utf_32_le", "encodings.utf_32_be", "encodings.utf_8_sig",
+    "encodings.idna", "encodings.punycode", "encodings.cp1252", "encodings.unicode_escape",
+    "encodings.raw_unicode_escape", "encodings.hex_codec", "encodings.base64_codec",
 )
 
 #: The guest interpreter's version (the CPython componentize-py embeds): requirements are

@@ -82,8 +82,8 @@ def _enricher_calls() -> list[tuple[int, str]]:
         (HOOK_POST_AUTH, _chat_request()),                                # non-ASCII
         (HOOK_POST_AUTH, ""),                                             # empty payload
         (HOOK_POST_AUTH, _request("/big", big_body)),                     # 64 KB in and out
-        # every latin-1 code point in the body (json.loads of these bytes guesses UTF-16,
-        # a codec the guest lacks: the answer is a PLUGIN_RAISED error, the same on both)
+        # every latin-1 code point in the body (json.loads of these bytes guesses UTF-16
+        # and fails to parse: the answer is a PLUGIN_RAISED error, the same on both)
         (HOOK_POST_AUTH, _request("/bytes", LATIN1)),
         (UNKNOWN_HOOK, encode_request({})),                               # unknown hook
         (9002, "65536"),                                                  # a 64 KB answer
