@@ -69,7 +69,7 @@ def available_tiers() -> dict[str, str]:
         "wasm": _wasm_status(),
         "inprocess": "available",
         "subinterpreter": "not implemented yet",
-        "process": "not implemented yet",
+        "process": "available",
     }
 
 
@@ -80,6 +80,9 @@ def _backend(tier: str) -> Backend:
     if tier == "wasm" and _wasm_status() == "available":
         from .backends.wasm import WasmBackend
         return WasmBackend()
+    if tier == "process":
+        from .backends.process import ProcessBackend
+        return ProcessBackend()
     reason = available_tiers().get(tier, f"unknown tier {tier!r}")
     raise TierUnavailable(f"tier {tier!r} is not available: {reason}")
 
@@ -177,6 +180,9 @@ class Runtime:
         settings = effective_settings(manifest, self.policy, identity,
                                       tier=tier or self.config.tier, runtime=self.config.runtime,
                                       extra_grants=self.config.extra_grants)
+        if manifest.command and settings.tier != "process":
+            raise TierUnavailable(f"{manifest.path}: a go-plugin executable (sandbox.command) runs on "
+                                  f"the process tier only, not on {settings.tier}", plugin=identity)
         merged = {**settings.config, **(config or {})}
         validate_config(merged, manifest.config_schema, identity)
         flat = flatten_config(merged)

@@ -108,10 +108,11 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "sandbox": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["entry"],
             "properties": {
                 "entry": {"type": "string",
                           "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"},
+                # A go-plugin executable and its arguments (process tier; instead of entry).
+                "command": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
                 "permissions": {"type": "array", "items": {"enum": sorted(SANDBOX_SCOPES)}},
                 "limits": {
                     "type": "object",
@@ -162,6 +163,10 @@ class Manifest:
     #: grant does not load).
     requested_clock: str | None = None
     requested_random: str | None = None
+    #: ``sandbox.command``: a go-plugin executable (absolute, or relative to the plugin
+    #: directory and inside it) and its arguments; such a plugin runs on the process tier
+    #: only. Empty for Python plugins.
+    command: tuple[str, ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -242,8 +247,16 @@ def _load_manifest(directory: Path) -> Manifest:
     for key in unknown:
         log.warning("%s: unknown top-level key %r kept as it is", path, key)
     sandbox = raw["sandbox"]
-    module, factory = sandbox["entry"].split(":")
-    _check_entry(path, directory, module)
+    if ("entry" in sandbox) == ("command" in sandbox):
+        raise ManifestError(f"{path}: field sandbox: give exactly one of entry (a Python plugin) "
+                            "and command (a go-plugin executable)")
+    command: tuple[str, ...] = ()
+    if "command" in sandbox:
+        module, factory = "", ""
+        command = _check_command(path, directory, sandbox["command"])
+    else:
+        module, factory = sandbox["entry"].split(":")
+        _check_entry(path, directory, module)
     scopes = set(raw.get("permissions", {}).get("services", [])) | set(sandbox.get("permissions", []))
     for scope in sorted(scopes):
         if scope.startswith("analytics."):
@@ -272,7 +285,20 @@ def _load_manifest(directory: Path) -> Manifest:
         requested_limits=dict(sandbox.get("limits", {})), fail_policy=fail_policy,
         config_schema=config_schema, unknown_keys=unknown,
         requested_clock=sandbox.get("clock"), requested_random=sandbox.get("random"),
+        command=command,
     )
+
+
+def _check_command(path: Path, directory: Path, command: list[str]) -> tuple[str, ...]:
+    exe = Path(command[0])
+    if not exe.is_absolute():
+        exe = (directory / exe).resolve()
+        if directory.resolve() not in exe.parents:
+            raise ManifestError(f"{path}: field sandbox.command: {command[0]!r} is outside the "
+                                "plugin directory (use an absolute path for a shared executable)")
+    if not exe.is_file() or not os.access(exe, os.X_OK):
+        raise ManifestError(f"{path}: field sandbox.command: {exe} is not an executable file")
+    return (str(exe), *command[1:])
 
 
 def _check_entry(path: Path, directory: Path, module: str) -> None:

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-go.sh   # Go toolchain, go-plugin and our Go binaries (tests/goplugin)
 bash scripts/setup-services.sh  # redis-server and PostgreSQL for the shared-state tests
 .venv/bin/python scripts/gen_proto.py --check
 .venv/bin/python scripts/gen_messages.py --check
