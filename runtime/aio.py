@@ -38,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence, TypeAlias, TypeVar
 
 from google.protobuf.message import Message
 from host_abi.hooks import HookSpec
@@ -53,7 +53,7 @@ __all__ = ["AsyncRuntime", "AsyncChain", "RequestPhase", "AsyncUpstream"]
 log = logging.getLogger("runtime.aio")
 
 T = TypeVar("T")
-Request = Mapping[str, Any] | Message
+Request: TypeAlias = "Mapping[str, Any] | Message"
 
 #: The upstream of :meth:`AsyncChain.handle`: the (possibly rewritten) request in, the
 #: response out.
