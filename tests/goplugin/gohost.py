@@ -1,0 +1,66 @@
+"""Running our Go go-plugin host (go/host: go-plugin 1.0.1's client with AI Studio's
+handshake) against a plugin command and reading what it printed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_HOOKS = Path(__file__).parent / "plugins" / "all_hooks"
+RUNTIME = [str(Path(sys.executable).with_name("runtime")), "serve"]
+
+CALLS = [
+    {"rpc": "ProcessPreAuth", "request": {"headers": {"x-block": "1"}}},
+    {"rpc": "ProcessPostAuth", "request": {"request": {"path": "/v1/x"}}},
+    {"rpc": "ProcessPostAuth", "request": {"request": {"path": "/v1/y"}}},
+    {"rpc": "OnBeforeWriteHeaders", "request": {"headers": {"a": "b"}}},
+    {"rpc": "OnBeforeWrite", "request": {"body": base64.b64encode(b"hello").decode()}},
+    {"rpc": "GetEndpointRegistrations", "request": {}},
+    {"rpc": "HandleEndpointRequest", "request": {"path": "/echo", "body": base64.b64encode(b"hi").decode()}},
+    {"rpc": "HandleEndpointRequestStream", "request": {"path": "/stream"}},
+    {"rpc": "HandleAgentMessage", "request": {"user_message": "one two three"}},
+    {"rpc": "GetManifest", "request": {}},
+    {"rpc": "Ping", "request": {"timestamp": 5}},
+]
+
+
+def _serve_processes(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in cmdline and any(marker.encode() in part for part in cmdline):
+                found.append(int(entry))
+    return found
+
+
+def drive(go_bin: Path, tmp_path: Path, command: list[str], calls: list[dict[str, Any]],
+          *flags: str) -> list[dict[str, Any]]:
+    calls_file = tmp_path / "calls.json"
+    calls_file.write_text(json.dumps(calls))
+    done = subprocess.run([str(go_bin / "gohost"), "-calls", str(calls_file), *flags, "--", *command],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert not any("fatal" in line for line in lines), lines
+    return lines
+
+
+def _by_rpc(lines: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        if line.get("event") == "call":
+            out.setdefault(line["rpc"], []).append(line)
+    return out
+
+
