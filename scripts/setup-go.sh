@@ -5,6 +5,7 @@
 #
 #   bash scripts/setup-go.sh            install (as root, via apt) what is missing, build
 #   bash scripts/setup-go.sh --bin-dir  the same, then print the directory of the binaries
+#   bash scripts/setup-go.sh --bin-dir --no-install   build only if Go is there (else exit 3)
 #
 # Binaries live in $XDG_CACHE_HOME/gateway-plugin-sandbox/go/<hash>/bin (default
 # ~/.cache/...), keyed by a hash of go/, the protos, this script and the tool versions,
@@ -26,6 +27,10 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
+  if [[ " $* " == *" --no-install "* ]]; then
+    say "not installed: ${missing[*]}"
+    exit 3
+  fi
   if [ "$(id -u)" != 0 ]; then
     say "missing Debian packages: ${missing[*]}; run this script as root (it uses apt-get)"
     exit 1
@@ -71,6 +76,6 @@ if [ ! -x "$BIN/goplugin" ] || [ ! -x "$BIN/gohost" ]; then
   rm -rf "$OUT/bin.new" && mv "$tmp/bin" "$OUT/bin.new" && rm -rf "$BIN" && mv "$OUT/bin.new" "$BIN"
 fi
 
-if [ "${1:-}" = "--bin-dir" ]; then
+if [[ " $* " == *" --bin-dir "* ]]; then
   echo "$BIN"
 fi

@@ -350,6 +350,12 @@ func main() {
 	emit(map[string]interface{}{"event": "started", "protocol_version": client.NegotiatedVersion()})
 
 	if *bench > 0 {
+		ictx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		r, err := svc.Client.Initialize(ictx, &pluginpb.InitRequest{Config: config})
+		cancel()
+		if err != nil || !r.Success {
+			fail("Initialize: %v %s", err, r.GetErrorMessage())
+		}
 		runBench(ctx, conn, *bench, *benchRPC, *benchRequest)
 		return
 	}

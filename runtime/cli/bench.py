@@ -182,6 +182,52 @@ def _grpc_row(n: int, warmup: int) -> Row:
                         "persistent channel, unix socket (the go-plugin model)")
 
 
+def _bridge_rows(n: int) -> list[Row]:
+    """The go-plugin hop, timed inside one Go go-plugin client (go/host, go-plugin 1.0.1,
+    AI Studio's handshake): the bench request as ``ProcessPostAuth`` into our Go plugin
+    (go/plugin), into a bare grpcio plugin that only echoes (go/grpc_echo.py), and into
+    ``runtime serve`` on the bench plugin (wasm tier). Where Go is not installed
+    (scripts/setup-go.sh installs it) the rows say so instead of a figure."""
+    from ..messages import from_envelope, to_proto_json
+    from ..wire import plugin_pb2
+    root = BENCH_PLUGIN.parents[1]
+    targets = {
+        "post_auth/bridge/go": (["{bin}/goplugin"], "our Go go-plugin plugin (go/plugin)"),
+        "post_auth/bridge/grpc_echo": ([sys.executable, str(root / "go" / "grpc_echo.py")],
+                                       "a bare grpcio go-plugin plugin that only echoes"),
+        "post_auth/bridge/wasm": ([str(Path(sys.executable).with_name("runtime")), "serve",
+                                   str(BENCH_PLUGIN), "--ephemeral"],
+                                  "runtime serve examples/request_enricher (wasm tier)"),
+    }
+    setup = subprocess.run(["bash", str(root / "scripts" / "setup-go.sh"), "--bin-dir", "--no-install"],
+                           capture_output=True, text=True)
+    if setup.returncode != 0 or not setup.stdout.strip():
+        reason = (setup.stderr.strip().splitlines() or ["scripts/setup-go.sh failed"])[-1]
+        return [Row(i, "unavailable", "us", None, None, 0, note=f"not measured: no Go toolchain "  # type: ignore[arg-type]
+                    f"and go-plugin here ({reason}); scripts/setup-go.sh installs them") for i in targets]
+    go_bin = setup.stdout.strip().splitlines()[-1]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
+        request = os.path.join(tmp, "request.json")
+        with open(request, "w") as f:
+            json.dump(to_proto_json(from_envelope(bench_request(), plugin_pb2.EnrichedRequest)), f)
+        for row_id, (command, what) in targets.items():
+            command = [c.format(bin=go_bin) for c in command]
+            done = subprocess.run([f"{go_bin}/gohost", "-bench", str(n), "-bench-request", request,
+                                   "-config", json.dumps(_CONFIG), "--", *command],
+                                  capture_output=True, text=True, timeout=600)
+            result = next((json.loads(line) for line in done.stdout.splitlines() if '"bench"' in line), None)
+            if done.returncode != 0 or result is None:
+                raise RuntimeError(f"{row_id}: the Go host failed: {done.stdout[-500:]} {done.stderr[-1000:]}")
+            rows.append(Row(row_id, "latency", "us", round(result["p50_us"], 2), round(result["p99_us"], 2),
+                            n, note=f"go-plugin client -> {what}: {result['request_bytes']} B protobuf, "
+                            "timed in the Go client"))
+    go, wasm = rows[0].median, rows[2].median
+    rows.append(Row("post_auth/bridge/wasm/vs_go", "ratio", "x", round(wasm / go, 3), None, 1, goal=2.0,
+                    note="post_auth/bridge/wasm over post_auth/bridge/go"))
+    return rows
+
+
 def _wasm_rows(n: int, warmup: int, full: bool) -> list[Row]:
     """post_auth on the wasm tier, its cost per stage, instances, cold start, memory, builds."""
     from host_abi.envelope import decode_answer, encode_request
@@ -407,6 +453,8 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
         rows.append(_grpc_row(grpc_n, 100))
     if wanted("codec/"):
         rows += _codec_rows(n, warmup)
+    if wanted("post_auth/bridge/"):
+        rows += _bridge_rows(grpc_n)
     rows = [r for r in rows if not only or any(r.id.startswith(o) for o in only)]
     floor = next((r.median for r in rows if r.id == "post_auth/inprocess"), None)
     grpc_median = next((r.median for r in rows if r.id == "post_auth/grpc"), None)
