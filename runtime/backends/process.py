@@ -28,7 +28,8 @@ sections 2 and 5):
   the dispatcher replaces the instance);
 * closing: ``CloseSession{reason: "unload"}``, the broker stream closed,
   ``GRPCController/Shutdown``, then a grace period (2 s) before SIGKILL to the process
-  group; the socket directory is removed.
+  group; the socket directory is removed. A host that dies without closing takes its
+  plugins with it (Linux ``PR_SET_PDEATHSIG``).
 
 The process tier is **not a sandbox**: the executable is native code with the operator's
 privileges (no memory cap, no clock or random control). Use it for plugins the operator
@@ -38,6 +39,7 @@ trusts, such as existing Go SDK plugins.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import logging
 import os
@@ -45,6 +47,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -94,6 +97,65 @@ _LEVELS = {"trace": "trace", "debug": "debug", "info": "info", "warn": "warn", "
            "error": "error"}
 
 _live: "weakref.WeakSet[_Process]" = weakref.WeakSet()
+_PR_SET_PDEATHSIG = 1
+
+
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
+class _Spawner:
+    """Starts every plugin process from one long-lived thread.
+
+    On Linux each child asks the kernel for SIGKILL when its parent goes away
+    (``PR_SET_PDEATHSIG``), so a host that dies without closing (even by SIGKILL) leaves
+    no plugin behind. The kernel ties that signal to the *thread* that forked the child,
+    hence one thread that lives as long as the process forks them all."""
+
+    def __init__(self) -> None:
+        self._inbox: "queue.SimpleQueue[tuple[list[str], dict[str, Any], list[Any], threading.Event]]" = \
+            queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def popen(self, argv: list[str], **kwargs: Any) -> "subprocess.Popen[bytes]":
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="goplugin-spawner")
+                self._thread.start()
+        result: list[Any] = []
+        done = threading.Event()
+        self._inbox.put((argv, kwargs, result, done))
+        done.wait()
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0]  # type: ignore[no-any-return]
+
+    def _run(self) -> None:
+        parent = os.getpid()
+
+        def die_with_parent() -> None:  # runs in the child between fork and exec
+            if _LIBC is not None:
+                _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the prctl
+                os._exit(1)
+
+        while True:
+            argv, kwargs, result, done = self._inbox.get()
+            try:
+                result.append(subprocess.Popen(argv, preexec_fn=die_with_parent, **kwargs))
+            except BaseException as exc:  # handed to the caller
+                result.append(exc)
+            done.set()
+
+
+_SPAWNER = _Spawner()
 
 
 def _kill_all() -> None:
@@ -347,10 +409,10 @@ class _Process:
                     "PLUGIN_RUNTIME": runtime})
         env.pop("PLUGIN_CLIENT_CERT", None)
         try:
-            self.popen = subprocess.Popen(list(command), stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          cwd=str(owner.source.directory), env=env,
-                                          start_new_session=True)
+            self.popen = _SPAWNER.popen(list(command), stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        cwd=str(owner.source.directory), env=env,
+                                        start_new_session=True)
         except OSError as exc:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise LoadError(f"cannot start {command[0]}: {exc}", plugin=self.identity) from None

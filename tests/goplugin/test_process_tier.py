@@ -241,3 +241,47 @@ def test_bad_handshakes(make_go_plugin: Callable[..., Path], tmp_path: Path, bod
             rt.load(plugin, name="bad")
         assert err.value.code == "LOAD_FAILED" and expected in err.value.message
     assert children_named("bad.sh") == [] and not process_tier._live
+
+
+def test_plugins_die_with_a_killed_host(make_go_plugin: Callable[..., Path]) -> None:
+    """A host killed without closing (SIGKILL: no atexit, no close) leaves no plugin."""
+    import subprocess
+    import sys
+    plugin = make_go_plugin()
+    script = ("import sys, time\n"
+              "from runtime import Runtime, RuntimeConfig\n"
+              "rt = Runtime(RuntimeConfig(tier='process', ephemeral=True))\n"
+              f"rt.load({str(plugin)!r}, name='gp')\n"
+              "rt.call('gp', 'process_pre_auth', {})\n"
+              "print('ready', flush=True)\n"
+              "time.sleep(60)\n")
+    host = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert host.stdout is not None and host.stdout.readline().strip() == "ready"
+        plugins = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                   and _parent_of(int(p)) == host.pid]
+        assert plugins, "the host has no plugin process"
+        host.kill()
+        host.wait()
+        assert _wait(lambda: not any(_alive(p) for p in plugins))
+    finally:
+        host.kill()
+        host.wait()
+        if host.stdout is not None:
+            host.stdout.close()
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return -1
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
