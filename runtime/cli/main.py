@@ -116,7 +116,8 @@ def validate(plugin_dir: Path, policy: Path | None, name: str | None, grants: tu
     except PluginRuntimeError as exc:
         _fail(exc, EXIT_ERROR)
     doc = {"valid": True, "id": manifest.id, "name": manifest.name, "version": manifest.version,
-           "hooks": list(manifest.hook_types), "entry": f"{manifest.entry_module}:{manifest.entry_factory}",
+           "hooks": list(manifest.hook_types), "entry": (" ".join(manifest.command) if manifest.command
+                                                      else f"{manifest.entry_module}:{manifest.entry_factory}"),
            "requested_scopes": sorted(manifest.requested_scopes), "effective_scopes": sorted(eff.scopes),
            "unknown_keys": list(manifest.unknown_keys)}
     if as_json:
