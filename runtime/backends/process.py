@@ -91,6 +91,7 @@ _MAX = 2**31 - 1
 _OPTIONS = [("grpc.max_send_message_length", _MAX), ("grpc.max_receive_message_length", _MAX)]
 
 _INSTANCE_START, _INITIALIZE, _SHUTDOWN, _ON_EVENT = 0, 1, 3, 42
+_STREAM_EMIT = OPS_BY_NAME["stream.emit"].number
 #: Hooks a go-plugin plugin always serves (the rest follow the manifest's hook types).
 _ALWAYS = frozenset({1, 3, 17, 20, 24, 25, 36, 37, _ON_EVENT})
 _LEVELS = {"trace": "trace", "debug": "debug", "info": "info", "warn": "warn", "warning": "warn",
@@ -224,7 +225,8 @@ class ProcessInstance:
         self.restarts = 0
         self._lock = threading.RLock()
         self._closed = False
-        self._methods: dict[str, Callable[..., Any]] = {}
+        self._last_restart = 0.0
+        self._restart_delay = 0.2
 
     # -- the ABI side -----------------------------------------------------------------------
     def handle(self, hook: int, payload: str, timeout_ms: int | None = None) -> str:
@@ -298,9 +300,14 @@ class ProcessInstance:
         """Called by the process's watcher thread when the process exits by itself."""
         if self._closed or proc.closing or proc.no_restart:
             return
-        time.sleep(0.2)  # no tight loop for a plugin that dies at once
+        # back off while the plugin keeps dying soon after each start (0.2 s up to 30 s)
+        now = time.monotonic()
+        quick = now - self._last_restart < 10.0
+        self._restart_delay = min(30.0, self._restart_delay * 2) if quick else 0.2
+        time.sleep(self._restart_delay)
         if self._closed or proc.no_restart:
             return
+        self._last_restart = time.monotonic()
         try:
             self._restart(proc, "watcher")
         except Exception as exc:  # the next call tries again and reports
@@ -322,12 +329,16 @@ class ProcessInstance:
         return answer
 
     def _method(self, proc: "_Process", spec: HookSpec) -> tuple[Callable[..., Any], type[Message]]:
-        req_cls, resp_cls = message_class(spec.request), message_class(spec.response)
-        assert req_cls is not None and resp_cls is not None
-        path = f"/{spec.service}/{spec.rpc}"
-        kind = proc.channel.unary_stream if spec.streaming else proc.channel.unary_unary
-        return kind(path, request_serializer=req_cls.SerializeToString,
-                    response_deserializer=resp_cls.FromString), req_cls
+        found = proc.methods.get(spec.number)
+        if found is None:
+            req_cls, resp_cls = message_class(spec.request), message_class(spec.response)
+            assert req_cls is not None and resp_cls is not None
+            path = f"/{spec.service}/{spec.rpc}"
+            kind = proc.channel.unary_stream if spec.streaming else proc.channel.unary_unary
+            found = proc.methods[spec.number] = (
+                kind(path, request_serializer=req_cls.SerializeToString,
+                     response_deserializer=resp_cls.FromString), req_cls)
+        return found
 
     def _rpc(self, proc: "_Process", spec: HookSpec, msg: Mapping[str, Any],
              timeout_s: float | None) -> str:
@@ -340,12 +351,13 @@ class ProcessInstance:
         try:
             if not spec.streaming:
                 return encode_ok(to_envelope(method(request, timeout=timeout_s)))
-            for chunk in method(request, timeout=timeout_s):
-                answer = self.host_call(OPS_BY_NAME["stream.emit"].number,
-                                        encode_args({"chunk": to_envelope(chunk)}))
+            call = method(request, timeout=timeout_s)
+            for chunk in call:
+                answer = self.host_call(_STREAM_EMIT, encode_args({"chunk": to_envelope(chunk)}))
                 ok, value = decode_answer(answer)
                 if not ok or value.get("cancel"):
-                    break  # the consumer went away: closing the iterator cancels the RPC
+                    call.cancel()  # the consumer went away
+                    break
             return encode_ok({})
         except grpc.RpcError as exc:
             return self._rpc_error(proc, spec, exc, timeout_s)
@@ -397,6 +409,7 @@ class _Process:
         self.identity = owner.source.identity
         self.closing = False
         self.no_restart = False
+        self.methods: dict[int, tuple[Callable[..., Any], type[Message]]] = {}
         self.dir = tempfile.mkdtemp(prefix="gps-plugin-")
         self._broker_out: "queue.SimpleQueue[grpc_broker_pb2.ConnInfo | None]" = queue.SimpleQueue()
         self._session_thread: threading.Thread | None = None

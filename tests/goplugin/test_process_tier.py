@@ -285,3 +285,14 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def test_stream_closed_early_by_the_consumer(make_go_plugin: Callable[..., Path]) -> None:
+    with _runtime() as rt:
+        rt.load(make_go_plugin(), name="gp")
+        stream = rt.stream("gp", "handle_endpoint_request_stream",
+                           {"path_segments": [str(i) for i in range(200)]})
+        assert next(stream).get("status_code") == 200
+        stream.close()
+        chunks = list(rt.stream("gp", "handle_endpoint_request_stream", {"path_segments": ["z"]}))
+        assert [c.get("type", 0) for c in chunks] == [0, 1, 2]
