@@ -23,6 +23,7 @@ from host_abi.errors import ErrorCode
 from host_abi.hooks import HOOKS_BY_NAME, FailPolicy, HookSpec, fill_answer, hook_by_name
 
 from .backends.base import Backend, Instance, PluginSource
+from .breaker import CircuitBreaker, CircuitOpen
 from .broker.services import CallState, ServiceBroker
 from .errors import (AbiViolation, DeadlineExceeded, LoadError, MemoryExceeded, PluginFailed,
                      PluginRuntimeError, SandboxBroken, UsageError, error_for_code)
@@ -62,6 +63,12 @@ class PluginStatistics:
     abandoned_threads: int = 0
     instances_created: int = 0
     instances_replaced: int = 0
+    #: Calls refused because the circuit breaker was open (answered by the fail policy).
+    circuit_rejected: int = 0
+    #: Times the circuit breaker opened.
+    circuit_opened: int = 0
+    #: Data-collection records the plugin did not take (answered by the fail policy).
+    records_dropped: int = 0
 
 
 class _Worker:
@@ -165,6 +172,8 @@ class PluginHost:
         self.source = PluginSource(settings.identity, manifest.directory, manifest.entry_module,
                                    manifest.entry_factory)
         self.stats = PluginStatistics()
+        self.breaker = CircuitBreaker(settings.limits.breaker_failures,
+                                      settings.limits.breaker_cooldown_ms)
         # Idle instances. A deque's append/pop are atomic, so the common case (an idle
         # instance is there) takes no lock; callers wait on the condition only when empty.
         self._idle: "deque[_Slot]" = deque()
@@ -381,6 +390,27 @@ class PluginHost:
 
     def _run(self, spec: HookSpec, msg: Mapping[str, Any], timeout_ms: int | None,
              emit: Callable[[dict[str, Any]], bool] | None) -> dict[str, Any]:
+        """:meth:`_run_once` behind the plugin's circuit breaker (runtime/breaker.py)."""
+        try:
+            trial = self.breaker.admit(self.identity, spec.name)
+        except CircuitOpen:
+            self.stats.circuit_rejected += 1
+            raise
+        try:
+            value = self._run_once(spec, msg, timeout_ms, emit)
+        except BaseException as exc:
+            opened = self.breaker.times_opened
+            self.breaker.failure(trial, bool(getattr(exc, "instance_broken", False)))
+            if self.breaker.times_opened != opened:
+                self.stats.circuit_opened += 1
+                log.warning("circuit breaker of plugin %s opened after %d broken instances",
+                            self.identity, self.breaker.consecutive)
+            raise
+        self.breaker.success(trial)
+        return value
+
+    def _run_once(self, spec: HookSpec, msg: Mapping[str, Any], timeout_ms: int | None,
+                  emit: Callable[[dict[str, Any]], bool] | None) -> dict[str, Any]:
         try:
             payload = encode_request(msg)
         except (TypeError, ValueError) as exc:
@@ -398,6 +428,7 @@ class PluginHost:
             text = slot.run(spec.number, payload, timeout_s)
         except DeadlineExceeded as exc:
             broken = True
+            setattr(exc, "instance_broken", True)
             self.stats.deadlines += 1
             if not slot.enforces_limits:
                 self.stats.abandoned_threads += 1
@@ -405,6 +436,7 @@ class PluginHost:
             raise
         except (SandboxBroken, MemoryExceeded) as exc:
             broken = True
+            setattr(exc, "instance_broken", True)
             exc.plugin, exc.hook = self.identity, spec.name
             raise
         finally:
@@ -441,6 +473,10 @@ class PluginHost:
             if answer is None:
                 raise
             self.stats.fail_policy_answers += 1
+            if spec.hook_type == "data_collection":
+                self.stats.records_dropped += 1
+                log.warning("plugin %s dropped a %s record (%s): %s", self.identity, spec.name,
+                            exc.code, exc.message)
             return answer, exc
 
     def fail_answer(self, spec: HookSpec, error: PluginRuntimeError) -> dict[str, Any] | None:

@@ -60,6 +60,8 @@ _limits_schema = {
         "max_host_calls": {"type": "integer", "minimum": 0},
         "pool_size": {"type": "integer", "minimum": 1, "maximum": 1024},
         "stream_timeout_ms": {"type": "integer", "minimum": 1},
+        "breaker_failures": {"type": "integer", "minimum": 0},
+        "breaker_cooldown_ms": {"type": "integer", "minimum": 1},
     },
 }
 _entry_props: dict[str, Any] = {
@@ -127,6 +129,10 @@ class Limits:
     max_host_calls: int = MAX_HOST_CALLS_PER_CALL
     pool_size: int = 1
     stream_timeout_ms: int = DEFAULT_STREAM_TIMEOUT_MS
+    #: Consecutive instance-breaking failures that open the circuit breaker (0: never).
+    breaker_failures: int = 5
+    #: How long an open breaker refuses calls before a trial call (runtime/breaker.py).
+    breaker_cooldown_ms: int = 5000
 
 
 @dataclass(frozen=True)
