@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any, Awaitable, Callable, MutableMapping
@@ -72,16 +73,40 @@ def _header_map(raw: list[tuple[bytes, bytes]] | list[list[bytes]]) -> dict[str,
     return out
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
 def _raw_headers(headers: dict[str, str], drop: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
-            for k, v in headers.items() if k.lower() not in drop]
+    """ASGI headers from a plugin's (untrusted) map: a name that is not an HTTP token, or
+    a value with control characters or outside latin-1, is dropped and logged."""
+    out = []
+    for k, v in headers.items():
+        name, value = str(k).lower(), str(v)
+        if name in drop:
+            continue
+        if not _TOKEN.match(name) or any(ord(c) < 0x20 and c != "\t" or ord(c) in (0x7F,) or ord(c) > 0xFF
+                                         for c in value):
+            log.warning("dropping the invalid header %r", name[:100])
+            continue
+        out.append((name.encode("latin-1"), value.encode("latin-1")))
+    return out
+
+
+def _status(value: int) -> int:
+    """A plugin's status code, or 502 when it is not one HTTP can carry."""
+    return value if 100 <= value <= 599 else 502
 
 
 async def _send_response(send: Send, resp: HttpResponse, head: bool = False) -> None:
     headers = {k.lower(): v for k, v in resp.headers.items() if k.lower() != "content-length"}
     headers["content-length"] = str(len(resp.body))
-    await send({"type": "http.response.start", "status": resp.status, "headers": _raw_headers(headers)})
+    await send({"type": "http.response.start", "status": _status(resp.status),
+                "headers": _raw_headers(headers)})
     await send({"type": "http.response.body", "body": b"" if head else resp.body, "more_body": False})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class PluginMiddleware:
@@ -121,6 +146,11 @@ class PluginMiddleware:
 
     # -- helpers ------------------------------------------------------------------------------
     async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole request body; None when the client left.
+
+        Raises:
+            _TooLarge: past ``max_body_bytes``.
+        """
         parts: list[bytes] = []
         size = 0
         while True:
@@ -130,7 +160,7 @@ class PluginMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                return b"\0TOO-LARGE"
+                raise _TooLarge()
             parts.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(parts)
@@ -147,12 +177,13 @@ class PluginMiddleware:
 
     # -- the chain ------------------------------------------------------------------------------
     async def _chain(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await self._read_body(receive)
-        if body is None:
-            return
-        if body == b"\0TOO-LARGE":
+        try:
+            body = await self._read_body(receive)
+        except _TooLarge:
             await _send_response(send, _json_response(413, f"the request body exceeds "
                                                             f"{self.max_body_bytes} bytes"))
+            return
+        if body is None:
             return
         req = self._request(scope, body)
         chain = self.chain
@@ -232,11 +263,13 @@ class PluginMiddleware:
             resp.headers["allow"] = ", ".join(allowed)
             await _send_response(send, resp, head)
             return True
-        body = await self._read_body(receive)
-        if body is None:
+        try:
+            body = await self._read_body(receive)
+        except _TooLarge:
+            await _send_response(send, _json_response(413, f"the request body exceeds "
+                                                            f"{self.max_body_bytes} bytes"), head)
             return True
-        if body == b"\0TOO-LARGE":
-            await _send_response(send, _json_response(413, "the request body is too large"), head)
+        if body is None:
             return True
         req = self._request(scope, body)
         client = scope.get("client")
@@ -280,7 +313,7 @@ class PluginMiddleware:
             nonlocal started
             started = True
             clean = {k.lower(): v for k, v in headers.items() if k.lower() != "content-length"}
-            await send({"type": "http.response.start", "status": status or 200,
+            await send({"type": "http.response.start", "status": _status(status or 200),
                         "headers": _raw_headers(clean)})
 
         try:

@@ -23,6 +23,7 @@ Relative plugin paths are relative to the configuration file. Run it with uvicor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -90,6 +91,7 @@ def build(config: dict[str, Any]) -> tuple[PluginMiddleware, AsyncRuntime]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "plugins": sorted(rt.runtime.plugins)})
 
+    @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await client.aclose()
