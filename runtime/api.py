@@ -159,6 +159,7 @@ class Runtime:
         self._backends: dict[str, Backend] = {}
         self._lock = threading.RLock()
         self._closed = False
+        self._reloads = 0
 
     # -- plugins --------------------------------------------------------------------------
     def load(self, path: str | Path, *, name: str | None = None, tier: str | None = None,
@@ -238,6 +239,64 @@ class Runtime:
         self.scheduler.remove_plugin(name)
         host.close()
 
+    def reload(self, name: str, path: str | Path | None = None, *,
+               config: Mapping[str, Any] | None = None) -> PluginHost:
+        """Replace the loaded plugin ``name`` with a new build while calls keep flowing.
+
+        The new build (of ``path``, default the directory it was loaded from; on the wasm
+        tier a new component is built when the files changed) loads and warms its whole
+        pool beside the old one; then new calls go to it, calls running on old instances
+        finish there, and the old instances shut down. A call that was waiting for an
+        old instance is served by the new build. Identity, tier, KV namespace and event
+        subscriptions stay; ``config`` (default: the current one) is validated anew.
+
+        Raises:
+            ManifestError, PolicyError, ConfigError, LoadError, ...: the new build did not
+                load; the old one keeps serving, unchanged.
+        """
+        self._check_open()
+        old = self.plugin(name)
+        directory = Path(path) if path is not None else old.manifest.directory
+        manifest = load_manifest(directory)
+        settings = effective_settings(manifest, self.policy, name, tier=old.settings.tier,
+                                      runtime=self.config.runtime, extra_grants=self.config.extra_grants)
+        merged = {**settings.config, **(config or {})} if config is not None else dict(old._raw_config)
+        validate_config(merged, manifest.config_schema, name)
+        with self._lock:
+            self._reloads += 1
+            key = f"{name}_R{self._reloads}"  # not an identity (those are lowercase)
+        new = PluginHost(manifest=manifest, settings=settings, backend=old.backend, broker=self.broker,
+                         init_config=flatten_config(merged), raw_config=merged, source_key=key)
+        with self._lock:
+            if self._plugins.get(name) is not old:
+                new.close()
+                raise UsageError(f"plugin {name!r} was unloaded or reloaded meanwhile", plugin=name)
+            self._plugins[name] = new
+        for item in manifest.raw.get("schedules", []):
+            try:
+                self.scheduler.add(Schedule(
+                    plugin=name, id=item["id"], name=item["name"], cron=item["cron"],
+                    timezone=item.get("timezone") or "UTC", enabled=item.get("enabled", True),
+                    timeout_seconds=item.get("timeout_seconds", 60),
+                    config=dict(item.get("config", {})), source="manifest"), replace_existing=True)
+            except ScheduleError as exc:
+                log.warning("plugin %s: a schedule of the new build is refused: %s", name, exc)
+        old.close()  # idle instances now; busy ones when their call returns
+        log.info("plugin %s reloaded from %s", name, directory)
+        return new
+
+    def _on_host(self, plugin: str, run: Callable[[PluginHost], Any]) -> Any:
+        """``run(host)``; when the host closed under the call because it was reloaded, once
+        more on its successor."""
+        host = self.plugin(plugin)
+        try:
+            return run(host)
+        except UsageError as exc:
+            newer = self._plugins.get(plugin)
+            if exc.code != "CLOSED" or self._closed or newer is None or newer is host:
+                raise
+            return run(newer)
+
     # -- calls ----------------------------------------------------------------------------
     @staticmethod
     def _msg(request: Mapping[str, Any] | Message) -> Mapping[str, Any]:
@@ -253,14 +312,19 @@ class Runtime:
             PluginRuntimeError: see :mod:`runtime.errors`.
         """
         self._check_open()
-        return self.plugin(plugin).call(hook, self._msg(request), timeout_ms=timeout_ms)
+        msg = self._msg(request)
+        result: dict[str, Any] = self._on_host(plugin, lambda h: h.call(hook, msg, timeout_ms=timeout_ms))
+        return result
 
     def call_or_fail_answer(self, plugin: str, hook: str | int | HookSpec,
                             request: Mapping[str, Any] | Message, *, timeout_ms: int | None = None
                             ) -> tuple[dict[str, Any], PluginRuntimeError | None]:
         """Run a hook; on failure, answer with the hook's fail policy (see PluginHost)."""
         self._check_open()
-        return self.plugin(plugin).call_or_fail_answer(hook, self._msg(request), timeout_ms=timeout_ms)
+        msg = self._msg(request)
+        result: tuple[dict[str, Any], PluginRuntimeError | None] = self._on_host(
+            plugin, lambda h: h.call_or_fail_answer(hook, msg, timeout_ms=timeout_ms))
+        return result
 
     def stream(self, plugin: str, hook: str | int | HookSpec, request: Mapping[str, Any] | Message,
                *, timeout_ms: int | None = None, apply_fail_policy: bool = False) -> Iterator[dict[str, Any]]:

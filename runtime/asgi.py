@@ -129,7 +129,7 @@ class PluginMiddleware:
         self.applies = applies or (lambda path: not path.startswith("/plugins/"))
         self.serve_endpoints = serve_endpoints
         self.max_body_bytes = max_body_bytes
-        self._routes: dict[str, list[dict[str, Any]]] = {}
+        self._routes: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -217,9 +217,10 @@ class PluginMiddleware:
 
     # -- custom endpoints ---------------------------------------------------------------------
     async def _registrations(self, slug: str) -> list[dict[str, Any]] | None:
-        if slug in self._routes:
-            return self._routes[slug]
         host = self.aruntime.runtime.plugins.get(slug)
+        cached = self._routes.get(slug)
+        if cached is not None and cached[0] is host:  # asked again after a reload
+            return cached[1]
         if host is None or _ENDPOINT_HOOK not in host.info.hooks:
             return None
         try:
@@ -233,7 +234,7 @@ class PluginMiddleware:
             methods = [m for m in (str(x).upper() for x in reg.get("methods") or []) if m in _METHODS]
             if path.startswith("/") and ".." not in path and methods:
                 routes.append({**reg, "path": path, "methods": methods})
-        self._routes[slug] = routes
+        self._routes[slug] = (host, routes)
         return routes
 
     @staticmethod

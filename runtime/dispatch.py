@@ -160,7 +160,7 @@ class PluginHost:
 
     def __init__(self, *, manifest: Manifest, settings: EffectivePlugin, backend: Backend,
                  broker: ServiceBroker, init_config: Mapping[str, str],
-                 raw_config: Mapping[str, Any] | None = None) -> None:
+                 raw_config: Mapping[str, Any] | None = None, source_key: str | None = None) -> None:
         self.manifest = manifest
         self.settings = settings
         self.identity = settings.identity
@@ -169,8 +169,10 @@ class PluginHost:
         self.init_config = dict(init_config)
         self._raw_config = dict(raw_config if raw_config is not None else init_config)
         self._schema_checked = False
-        self.source = PluginSource(settings.identity, manifest.directory, manifest.entry_module,
-                                   manifest.entry_factory)
+        # The backend keeps each build under source_key (default: the identity), so a
+        # reload (Runtime.reload) loads a new build beside the one still serving.
+        self.source = PluginSource(source_key or settings.identity, manifest.directory,
+                                   manifest.entry_module, manifest.entry_factory)
         self.stats = PluginStatistics()
         self.breaker = CircuitBreaker(settings.limits.breaker_failures,
                                       settings.limits.breaker_cooldown_ms)
