@@ -4,7 +4,9 @@ Every request to ``/v1/...`` runs the plugin chain (``runtime.asgi.PluginMiddlew
 pre_auth -> auth -> post_auth -> the upstream (proxied with httpx, streamed when the
 client asks for ``"stream": true``) -> on_response (headers, then the body, or each
 Server-Sent Event) -> data collection. Plugins' custom endpoints answer under
-``/plugins/{slug}/``. ``/healthz`` answers without plugins.
+``/plugins/{slug}/``. ``/healthz`` answers without plugins; ``POST /admin/reload/{name}``
+(with ``authorization: Bearer <admin_token>`` from the configuration) reloads a plugin's
+files while traffic flows.
 
 Configuration is one JSON file named by ``GATEWAY_CONFIG`` (see gateway.example.json)::
 
@@ -39,6 +41,7 @@ from starlette.routing import Route
 from runtime import RuntimeConfig
 from runtime.aio import AsyncRuntime
 from runtime.asgi import PluginMiddleware
+from runtime.errors import PluginRuntimeError
 from runtime.policy import policy_from_dict
 
 #: Hop-by-hop headers, never forwarded.
@@ -91,14 +94,29 @@ def build(config: dict[str, Any]) -> tuple[PluginMiddleware, AsyncRuntime]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "plugins": sorted(rt.runtime.plugins)})
 
+    admin_token = config.get("admin_token")
+
+    async def reload(request: Request) -> Response:
+        """Hot reload: load the plugin's files again while traffic flows (0 failed requests:
+        the new build warms first, calls running on the old one finish there)."""
+        if not admin_token or request.headers.get("authorization") != f"Bearer {admin_token}":
+            return JSONResponse({"error": {"message": "admin token required"}}, status_code=401)
+        name = request.path_params["name"]
+        try:
+            await rt.run(rt.runtime.reload, name)
+        except PluginRuntimeError as exc:  # the old build keeps serving
+            return JSONResponse({"error": exc.to_json()["error"]}, status_code=409)
+        return JSONResponse({"reloaded": name})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await client.aclose()
         await rt.aclose()
 
-    inner = Starlette(routes=[Route("/healthz", healthz), Route("/v1/{path:path}", proxy,
-                                                                methods=["GET", "POST"])],
+    inner = Starlette(routes=[Route("/healthz", healthz),
+                              Route("/admin/reload/{name}", reload, methods=["POST"]),
+                              Route("/v1/{path:path}", proxy, methods=["GET", "POST"])],
                       lifespan=lifespan)
     return PluginMiddleware(inner, chain, applies=lambda path: path.startswith("/v1/")), rt
 

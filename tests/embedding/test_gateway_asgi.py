@@ -229,3 +229,48 @@ def test_two_gateways_on_one_redis_admit_exactly_the_limit(upstream: Server, red
     finally:
         one.stop()
         two.stop()
+
+
+def test_a_reload_under_http_traffic_fails_no_request(upstream: Server, tmp_path: Path) -> None:
+    """Continuous requests through the gateway while POST /admin/reload swaps a plugin's
+    build: every request is answered 200, first by the old build, then by the new."""
+    from test_reload import write_plugin
+    directory = write_plugin(tmp_path / "versioned", "1")
+    config = {"upstream": upstream.url, "admin_token": "adm",
+              "runtime": {"tier": "inprocess", "ephemeral": True},
+              "policy": {"version": 1, "defaults": {"limits": {"pool_size": 2}}},
+              "plugins": {"versioned": {"path": str(directory), "config": {"pause_ms": 2}}},
+              "chain": {"post_auth": ["versioned"]}}
+    server = gateway(config, tmp_path)
+    try:
+        async def run() -> tuple[list[tuple[int, str]], httpx.Response, httpx.Response]:
+            results: list[tuple[int, str]] = []
+            stop = asyncio.Event()
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                async def worker() -> None:
+                    while not stop.is_set():
+                        r = await client.post("/v1/chat/completions", json=_chat("hi"))
+                        results.append((r.status_code, r.headers.get("x-upstream-saw-version", "")))
+
+                workers = [asyncio.create_task(worker()) for _ in range(4)]
+                while len(results) < 100:
+                    await asyncio.sleep(0.01)
+                refused = await client.post("/admin/reload/versioned")
+                write_plugin(directory, "2")
+                reloaded = await client.post("/admin/reload/versioned", headers={"authorization": "Bearer adm"})
+                mark = len(results)
+                while len(results) < mark + 100:
+                    await asyncio.sleep(0.01)
+                stop.set()
+                await asyncio.gather(*workers)
+            return results, refused, reloaded
+
+        results, refused, reloaded = asyncio.run(run())
+        assert refused.status_code == 401
+        assert reloaded.status_code == 200, reloaded.text
+        assert [s for s, _ in results if s != 200] == []
+        versions = [v for _, v in results]
+        assert versions.count("1") >= 100 and versions.count("2") >= 100, len(versions)
+        assert versions[-1] == "2"
+    finally:
+        server.stop()
