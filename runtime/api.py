@@ -41,6 +41,7 @@ from .dispatch import PluginHost
 from .errors import LoadError, ManifestError, PluginRuntimeError, TierUnavailable, UsageError
 from .manifest import load_manifest
 from .messages import to_envelope
+from .metrics import Metrics
 from .policy import Policy, effective_settings, load_policy
 
 __all__ = ["Runtime", "RuntimeConfig", "default_state_dir", "available_tiers"]
@@ -160,6 +161,8 @@ class Runtime:
         self._lock = threading.RLock()
         self._closed = False
         self._reloads = 0
+        #: Calls, errors by code, latency per plugin and hook (see runtime.metrics).
+        self.metrics = Metrics(self)
 
     # -- plugins --------------------------------------------------------------------------
     def load(self, path: str | Path, *, name: str | None = None, tier: str | None = None,
@@ -282,6 +285,7 @@ class Runtime:
             except ScheduleError as exc:
                 log.warning("plugin %s: a schedule of the new build is refused: %s", name, exc)
         old.close()  # idle instances now; busy ones when their call returns
+        self.metrics.reloaded(name)
         log.info("plugin %s reloaded from %s", name, directory)
         return new
 
@@ -313,7 +317,13 @@ class Runtime:
         """
         self._check_open()
         msg = self._msg(request)
-        result: dict[str, Any] = self._on_host(plugin, lambda h: h.call(hook, msg, timeout_ms=timeout_ms))
+        started = time.perf_counter()
+        try:
+            result: dict[str, Any] = self._on_host(plugin, lambda h: h.call(hook, msg, timeout_ms=timeout_ms))
+        except PluginRuntimeError as exc:
+            self._measure(plugin, hook, started, exc)
+            raise
+        self._measure(plugin, hook, started, None)
         return result
 
     def call_or_fail_answer(self, plugin: str, hook: str | int | HookSpec,
@@ -322,9 +332,26 @@ class Runtime:
         """Run a hook; on failure, answer with the hook's fail policy (see PluginHost)."""
         self._check_open()
         msg = self._msg(request)
-        result: tuple[dict[str, Any], PluginRuntimeError | None] = self._on_host(
-            plugin, lambda h: h.call_or_fail_answer(hook, msg, timeout_ms=timeout_ms))
+        started = time.perf_counter()
+        try:
+            result: tuple[dict[str, Any], PluginRuntimeError | None] = self._on_host(
+                plugin, lambda h: h.call_or_fail_answer(hook, msg, timeout_ms=timeout_ms))
+        except PluginRuntimeError as exc:
+            self._measure(plugin, hook, started, exc)
+            raise
+        self._measure(plugin, hook, started, result[1], fail_policy=result[1] is not None)
         return result
+
+    def _measure(self, plugin: str, hook: str | int | HookSpec, started: float,
+                 error: PluginRuntimeError | None, fail_policy: bool = False) -> None:
+        if plugin not in self._plugins:
+            return
+        try:
+            name = PluginHost.spec_of(hook).name
+        except PluginRuntimeError:
+            name = "(unknown hook)"
+        self.metrics.record(plugin, name, time.perf_counter() - started,
+                            error.code if error is not None else None, fail_policy)
 
     def stream(self, plugin: str, hook: str | int | HookSpec, request: Mapping[str, Any] | Message,
                *, timeout_ms: int | None = None, apply_fail_policy: bool = False) -> Iterator[dict[str, Any]]:

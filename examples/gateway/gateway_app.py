@@ -4,7 +4,8 @@ Every request to ``/v1/...`` runs the plugin chain (``runtime.asgi.PluginMiddlew
 pre_auth -> auth -> post_auth -> the upstream (proxied with httpx, streamed when the
 client asks for ``"stream": true``) -> on_response (headers, then the body, or each
 Server-Sent Event) -> data collection. Plugins' custom endpoints answer under
-``/plugins/{slug}/``. ``/healthz`` answers without plugins; ``POST /admin/reload/{name}``
+``/plugins/{slug}/``. ``/healthz`` answers without plugins, ``/metrics`` with Prometheus
+metrics per plugin and hook; ``POST /admin/reload/{name}``
 (with ``authorization: Bearer <admin_token>`` from the configuration) reloads a plugin's
 files while traffic flows.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -94,6 +96,13 @@ def build(config: dict[str, Any]) -> tuple[PluginMiddleware, AsyncRuntime]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "plugins": sorted(rt.runtime.plugins)})
 
+    registry = CollectorRegistry()
+    registry.register(rt.runtime.metrics.collector())
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics per plugin and hook (calls, errors by code, latency, pools)."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     admin_token = config.get("admin_token")
 
     async def reload(request: Request) -> Response:
@@ -114,7 +123,7 @@ def build(config: dict[str, Any]) -> tuple[PluginMiddleware, AsyncRuntime]:
         await client.aclose()
         await rt.aclose()
 
-    inner = Starlette(routes=[Route("/healthz", healthz),
+    inner = Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics),
                               Route("/admin/reload/{name}", reload, methods=["POST"]),
                               Route("/v1/{path:path}", proxy, methods=["GET", "POST"])],
                       lifespan=lifespan)

@@ -274,3 +274,17 @@ def test_a_reload_under_http_traffic_fails_no_request(upstream: Server, tmp_path
         assert versions[-1] == "2"
     finally:
         server.stop()
+
+
+def test_metrics_are_served_for_prometheus(gw: tuple[Server, Path]) -> None:
+    server, _ = gw
+    httpx.post(server.url + "/v1/chat/completions", json=_chat("hi"), headers=AUTH)
+    httpx.post(server.url + "/v1/chat/completions", json=_chat("hi"), headers={"authorization": "Bearer x"})
+    r = httpx.get(server.url + "/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    lines = {line.rpartition(" ")[0]: float(line.rpartition(" ")[2])
+             for line in r.text.splitlines() if line and not line.startswith("#")}
+    assert lines['gps_plugin_calls_total{hook="process_pre_auth",plugin="rate_limiter"}'] >= 2
+    assert lines['gps_plugin_calls_total{hook="authenticate",plugin="custom_auth"}'] >= 2
+    assert lines['gps_plugin_call_seconds_count{hook="on_before_write",plugin="sse_redactor"}'] >= 1
+    assert lines['gps_plugin_pool_size{plugin="rate_limiter",tier="inprocess"}'] == 2
