@@ -296,3 +296,15 @@ def test_stream_closed_early_by_the_consumer(make_go_plugin: Callable[..., Path]
         stream.close()
         chunks = list(rt.stream("gp", "handle_endpoint_request_stream", {"path_segments": ["z"]}))
         assert [c.get("type", 0) for c in chunks] == [0, 1, 2]
+
+
+def test_reload_replaces_the_process(make_go_plugin: Callable[..., Path]) -> None:
+    with _runtime() as rt:
+        rt.load(make_go_plugin(), name="gp", config={"count_requests": True, "greeting": "v1"})
+        assert rt.call("gp", "process_post_auth", POST_AUTH)["headers"]["x-go-count"] == "1"
+        [old] = children_named("goplugin")
+        rt.reload("gp", config={"count_requests": True, "greeting": "v2"})
+        answer = rt.call("gp", "process_post_auth", POST_AUTH)
+        assert answer["headers"] == {"x-go-plugin": "v2", "x-go-count": "2"}  # same KV namespace
+        assert _wait(lambda: len(children_named("goplugin")) == 1 and old not in children_named("goplugin"))
+    assert children_named("goplugin") == []
