@@ -10,6 +10,8 @@ sections 2 and 5):
   (``PLUGIN_UNIX_SOCKET_DIR`` and ``TMPDIR``), in its own process group, working directory
   the plugin directory; read the handshake line, connect, check ``grpc.health.v1.Health``
   (service ``plugin`` SERVING);
+* ``plugin.GRPCStdio``: what the plugin prints after the handshake (go-plugin 1.2 and
+  later stream it there) and its stderr (hclog JSON or text) reach the plugin's log;
 * the host side of ``plugin.GRPCBroker``: broker ID 1 is a gRPC server of ours carrying
   ``AIStudioManagementService`` and ``MicrogatewayManagementService`` (the KV RPCs) and
   ``PluginEventService`` (Publish, Subscribe), each call turned into the ABI op
@@ -57,6 +59,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import grpc
+from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from host_abi.envelope import (EnvelopeError, decode_answer, decode_request, encode_args,
@@ -69,7 +72,7 @@ from ..errors import AbiViolation, DeadlineExceeded, LoadError, SandboxBroken
 from ..manifest import Manifest, load_manifest
 from ..messages import from_envelope, message_class, to_envelope
 from ..wire import (ai_studio_management_pb2, ai_studio_management_pb2_grpc, grpc_broker_pb2,
-                    grpc_broker_pb2_grpc, grpc_controller_pb2, grpc_controller_pb2_grpc,
+                    grpc_broker_pb2_grpc, grpc_controller_pb2, grpc_controller_pb2_grpc, grpc_stdio_pb2,
                     microgateway_management_pb2, microgateway_management_pb2_grpc,
                     plugin_events_pb2, plugin_events_pb2_grpc, plugin_pb2)
 from .base import Backend, HostCall, Instance, PluginSource
@@ -461,6 +464,7 @@ class _Process:
             raise LoadError(f"cannot connect to the go-plugin at {target}", plugin=self.identity) from None
         self._check_health()
         self._start_broker()
+        threading.Thread(target=self._pump_stdio, daemon=True, name=f"goplugin-stdio-{self.identity}").start()
         threading.Thread(target=self._watch, daemon=True, name=f"goplugin-watch-{self.identity}").start()
 
     def _parse_handshake(self, line: str) -> str:
@@ -589,6 +593,22 @@ class _Process:
         except Exception:
             log.info("go-plugin %s: %s", self.identity, message)
 
+    def _pump_stdio(self) -> None:
+        """``GRPCStdio/StreamStdio``: what a go-plugin (1.2 and later) writes to stdout and
+        stderr after the handshake, into the plugin's log (UNIMPLEMENTED: nothing to do)."""
+        stream = self.channel.unary_stream(
+            "/plugin.GRPCStdio/StreamStdio", request_serializer=empty_pb2.Empty.SerializeToString,
+            response_deserializer=grpc_stdio_pb2.StdioData.FromString)(empty_pb2.Empty())
+        self._stdio = stream
+        try:
+            for data in stream:
+                name = "stdout" if data.channel == grpc_stdio_pb2.StdioData.STDOUT else "stderr"
+                for line in data.data.decode("utf-8", "replace").splitlines():
+                    if line:
+                        self._log("info" if name == "stdout" else "warn", line, {"stream": name})
+        except grpc.RpcError:
+            pass
+
     def _stderr_hint(self) -> str:
         return ("; its stderr ended with: " + " | ".join(self._stderr_tail)) if self._stderr_tail else ""
 
@@ -663,6 +683,9 @@ class _Process:
             except grpc.RpcError:
                 pass
         self._broker_out.put(None)
+        stdio = getattr(self, "_stdio", None)
+        if stdio is not None:
+            stdio.cancel()
         if channel is not None and self.alive():
             try:
                 grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(
