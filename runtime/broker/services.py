@@ -13,7 +13,7 @@ import itertools
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from host_abi.envelope import (EnvelopeError, bytes_from_wire, bytes_to_wire, decode_args,
                                encode_err, encode_ok)
@@ -27,7 +27,7 @@ from .kv import KVError, KVStore
 from .logs import PluginLogger
 from .scheduler import Schedule, ScheduleError, Scheduler
 
-__all__ = ["ServiceBroker", "CallState", "OpError"]
+__all__ = ["ServiceBroker", "CallState", "OpError", "RemoteServices"]
 
 log = logging.getLogger("runtime.broker")
 
@@ -61,6 +61,16 @@ class CallState:
 
 
 Handler = Callable[["ServiceBroker", CallState, dict[str, Any]], Any]
+
+
+class RemoteServices(Protocol):
+    """Services of a host the broker forwards ops to (checks stay with the broker)."""
+
+    def serves(self, spec: OpSpec) -> bool: ...
+
+    def forward(self, state: CallState, spec: OpSpec, args: dict[str, Any]) -> Any: ...
+
+
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -98,6 +108,10 @@ class ServiceBroker:
         self._handles = itertools.count(1)
         self._lock = threading.Lock()
         self.op_counts: dict[str, int] = {}
+        #: The host's services when the runtime runs under an AI Studio or Gateway host
+        #: (``runtime serve`` with a service broker, runtime/broker/forwarding.py); None:
+        #: the embedded services answer.
+        self.remote: RemoteServices | None = None
 
     @staticmethod
     def implemented_ops() -> frozenset[str]:
@@ -123,6 +137,9 @@ class ServiceBroker:
         if refusal is not None:
             return refusal
         handler = _HANDLERS.get(spec.name)
+        remote = self.remote
+        if remote is not None and remote.serves(spec):
+            handler = lambda _b, s, a: remote.forward(s, spec, a)  # noqa: E731
         if handler is None:
             return encode_err(ErrorCode.UNSUPPORTED_EMBEDDED, f"op {spec.name} has no implementation "
                               "in the embedded setup (it needs an AI Studio or Gateway host)",

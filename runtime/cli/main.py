@@ -308,6 +308,33 @@ def demo(tier: str | None, no_bench: bool) -> None:
         _fail(exc, EXIT_ERROR)
 
 
+# -- serve --------------------------------------------------------------------------------
+@cli.command()
+@click.argument("plugin_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The plugin's identity (default: the directory's name).")
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
+              help="The operator's policy file (it alone may pick a tier other than wasm).")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the embedded KV lives when no host serves KV.")
+@click.option("--ephemeral", is_flag=True, help="Keep the embedded KV in memory.")
+@click.option("--fixtures", type=click.Path(dir_okay=False, path_type=Path),
+              help="Look-up data for the embedded services (when no host serves them).")
+@click.option("--network", type=click.Choice(["unix", "tcp"]), default="unix", show_default=True,
+              help="Listen on a Unix socket, or on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging on stderr.")
+def serve(plugin_dir: Path, name: str | None, policy: Path | None, state_dir: Path | None,
+          ephemeral: bool, fixtures: Path | None, network: str, verbose: bool) -> None:
+    """Serve the plugin in PLUGIN_DIR as a go-plugin plugin process (AI Studio, Microgateway).
+
+    The host launches it with AI_STUDIO_PLUGIN=v1 in the environment; run by hand it
+    explains that and exits 1.
+    """
+    from ..bridge.serve import ServeOptions
+    from ..bridge.serve import serve as run_serve
+    sys.exit(run_serve(ServeOptions(plugin_dir, name, policy, state_dir, ephemeral, fixtures,
+                                    network, verbose)))
+
+
 from .build_cmd import build  # noqa: E402
 
 cli.add_command(build)
