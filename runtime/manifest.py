@@ -236,6 +236,8 @@ def _load_manifest(directory: Path) -> Manifest:
         raise ManifestError(f"{path}: cannot read the manifest: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ManifestError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: the manifest nests too deeply") from None
     if not isinstance(raw, dict):
         raise ManifestError(f"{path}: the manifest must be a JSON object")
     errors = sorted(_validator.iter_errors(raw), key=lambda e: list(e.absolute_path))

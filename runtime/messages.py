@@ -102,6 +102,7 @@ def _fill(msg: Message, d: Mapping[str, Any], path: str) -> None:
             elif fd.type == _MESSAGE:
                 if not isinstance(value, Mapping):
                     raise TypeError(f"expected an object, got {type(value).__name__}")
+                getattr(msg, key).SetInParent()  # an empty object is a present message
                 _fill(getattr(msg, key), value, where)
             elif fd.type == _BYTES:
                 setattr(msg, key, value.encode("latin-1") if isinstance(value, str) else value)
