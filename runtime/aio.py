@@ -331,6 +331,9 @@ class AsyncChain:
     async def request(self, req: HttpRequest) -> RequestPhase:
         """pre_auth -> auth -> post_auth, in one hop to the pool. ``req`` is rewritten in
         place; ``phase.blocked`` is set when the request must not go upstream."""
+        s = self.sync
+        if not (s.pre_auth or s.auth or s.post_auth):  # nothing to run: no hop to a thread
+            return self.request_sync(req)
         return await self.aruntime.run(self.request_sync, req)
 
     async def response_headers(self, phase: RequestPhase, headers: dict[str, str]) -> dict[str, str]:

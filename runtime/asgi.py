@@ -74,6 +74,7 @@ def _header_map(raw: list[tuple[bytes, bytes]] | list[list[bytes]]) -> dict[str,
 
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _raw_headers(headers: dict[str, str], drop: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
@@ -84,11 +85,14 @@ def _raw_headers(headers: dict[str, str], drop: tuple[str, ...] = ()) -> list[tu
         name, value = str(k).lower(), str(v)
         if name in drop:
             continue
-        if not _TOKEN.match(name) or any(ord(c) < 0x20 and c != "\t" or ord(c) in (0x7F,) or ord(c) > 0xFF
-                                         for c in value):
+        try:
+            raw = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = b"\0"
+        if not _TOKEN.match(name) or _BAD_VALUE.search(raw):
             log.warning("dropping the invalid header %r", name[:100])
             continue
-        out.append((name.encode("latin-1"), value.encode("latin-1")))
+        out.append((name.encode("latin-1"), raw))
     return out
 
 

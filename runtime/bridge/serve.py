@@ -65,7 +65,8 @@ from ..wire import (config_provider_pb2_grpc, grpc_broker_pb2_grpc, grpc_control
 from .goplugin import (APP_PROTOCOL_VERSION, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE,
                        MAX_MESSAGE_BYTES, BrokerServicer, BrokerUnavailable, ControllerServicer,
                        JsonLogFormatter, StdioServicer, handshake_line)
-from .servicers import ConfigProviderServicer, PluginServiceServicer
+from .fastwire import to_envelope as fast_to_envelope
+from .servicers import ConfigProviderServicer, PluginServiceServicer, _abort, _abort_internal
 
 __all__ = ["serve", "ServeOptions", "COOKIE_MESSAGE", "AUTOMTLS_MESSAGE", "SHUTDOWN_GRACE_S"]
 
@@ -174,6 +175,54 @@ def _reinitialize(host: PluginHost, config: dict[str, str]) -> None:
             host._release(slot, False)
 
 
+class _TimedInstance:
+    """An instance whose ``handle`` calls add their time to the probe's guest time."""
+
+    def __init__(self, inner: Any, probe: "_DispatchProbe") -> None:
+        self._inner = inner
+        self._probe = probe
+
+    def handle(self, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter_ns()
+        try:
+            return self._inner.handle(*args, **kwargs)
+        finally:
+            self._probe._guest_ns += time.perf_counter_ns() - t0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _DispatchProbe:
+    """Measure mode (``RUNTIME_SERVE_MEASURE=1``, used by ``runtime bench``): the time each
+    unary RPC spends in our dispatch inside this server, i.e. from the servicer's entry to
+    its answer minus the plugin instance's own ``handle`` call. Sequential callers only."""
+
+    def __init__(self, host: PluginHost) -> None:
+        self.samples_ns: list[int] = []
+        self._guest_ns = 0
+        for slot in list(host._idle):
+            slot.instance = _TimedInstance(slot.instance, self)
+
+    def start(self) -> int:
+        self._guest_ns = 0
+        return time.perf_counter_ns()
+
+    def stop(self, t0: int) -> None:
+        if len(self.samples_ns) < 1_000_000:
+            self.samples_ns.append(time.perf_counter_ns() - t0 - self._guest_ns)
+
+    def report(self) -> None:
+        if not self.samples_ns:
+            return
+        ordered = sorted(self.samples_ns)
+        p50 = ordered[len(ordered) // 2] / 1000
+        p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] / 1000
+        log.info("dispatch overhead", extra={"plugin_fields": {
+            "dispatch_p50_us": round(p50, 2), "dispatch_p99_us": round(p99, 2),
+            "dispatch_n": len(ordered)}})
+
+
 class ServePluginServicer(PluginServiceServicer):
     """PluginService as the Go SDK answers it: Initialize with the reserved keys,
     sessions naming the host's plugin ID, Shutdown closing the session."""
@@ -185,6 +234,22 @@ class ServePluginServicer(PluginServiceServicer):
         self.session = _Session()
         self.forwarding: ForwardingServices | None = None
         self._lock = threading.Lock()
+        self.probe: _DispatchProbe | None = None
+
+    def _unary(self, spec: HookSpec, cls: type[Message], request: Message,
+               context: grpc.ServicerContext) -> Message:
+        probe = self.probe
+        t0 = probe.start() if probe is not None else 0
+        try:
+            answer, _ = self.host.call_or_fail_answer(spec, fast_to_envelope(request))
+            return self._convert(spec, answer, cls)[0]
+        except PluginRuntimeError as exc:
+            _abort(context, exc)
+        except Exception as exc:  # a bug of the runtime: never hang the caller
+            _abort_internal(context, spec, exc)
+        finally:
+            if probe is not None:
+                probe.stop(t0)
 
     def _stream(self, spec: HookSpec, cls: type[Message], request: Message,
                 context: grpc.ServicerContext) -> Iterator[Message]:
@@ -401,6 +466,8 @@ def serve(options: ServeOptions, environ: Mapping[str, str] | None = None) -> in
 
     broker = BrokerServicer()
     servicer = ServePluginServicer(host, rt, broker)
+    if env.get("RUNTIME_SERVE_MEASURE") == "1":
+        servicer.probe = _DispatchProbe(host)
     server = grpc.server(ThreadPoolExecutor(max_workers=32, thread_name_prefix="serve"),
                          options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                                   ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -467,6 +534,8 @@ def serve(options: ServeOptions, environ: Mapping[str, str] | None = None) -> in
     while not stop.wait(0.5):
         pass
     log.info("stopping (%s)", reason[0] if reason else "stop")
+    if servicer.probe is not None:
+        servicer.probe.report()
     health_servicer.enter_graceful_shutdown()
     done = threading.Event()
 

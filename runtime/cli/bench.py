@@ -455,6 +455,12 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
         rows += _codec_rows(n, warmup)
     if wanted("post_auth/bridge/"):
         rows += _bridge_rows(grpc_n)
+    if wanted("bridge/"):
+        from ..bridge.bench_dispatch import dispatch_overhead_rows
+        rows += dispatch_overhead_rows(grpc_n, BENCH_PLUGIN, _CONFIG, bench_request(), Row)
+    if only and (wanted("gateway/") or wanted("chain5/")):  # `runtime bench gateway`: opt-in
+        from .bench_gateway import gateway_rows
+        rows += gateway_rows(quick, only)
     rows = [r for r in rows if not only or any(r.id.startswith(o) for o in only)]
     floor = next((r.median for r in rows if r.id == "post_auth/inprocess"), None)
     grpc_median = next((r.median for r in rows if r.id == "post_auth/grpc"), None)
@@ -500,3 +506,6 @@ def run_bench(as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
     if not console.is_terminal:
         console = Console(width=140)
     console.print(table)
+    for r in doc["rows"]:  # how the load figures were taken
+        if r.get("note") and r["id"].startswith(("gateway/", "chain5/")):
+            console.print(f"  {r['id']}: {r['note']}")

@@ -286,13 +286,18 @@ def new(name: str, capabilities: tuple[str, ...], parent: Path) -> None:
 
 # -- bench --------------------------------------------------------------------------------
 @cli.command()
+@click.argument("what", required=False, type=click.Choice(["gateway"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
 @click.option("--quick", is_flag=True, help="Fewer iterations: finishes in under 30 s.")
 @click.option("--only", multiple=True, help="Run only rows whose id starts with this. Repeatable.")
-def bench(as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
-    """Measure the tiers side by side (the one place figures come from)."""
+def bench(what: str | None, as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
+    """Measure the tiers side by side (the one place figures come from).
+
+    ``runtime bench gateway``: load figures through examples/gateway (no plugins against a
+    chain of five wasm plugins) and the chain alone on both cores (runtime/cli/bench_gateway.py).
+    """
     from .bench import run_bench
-    run_bench(as_json=as_json, quick=quick, only=only)
+    run_bench(as_json=as_json, quick=quick, only=only or (("gateway/", "chain5/") if what else ()))
 
 
 @cli.command()
@@ -333,6 +338,27 @@ def serve(plugin_dir: Path, name: str | None, policy: Path | None, state_dir: Pa
     from ..bridge.serve import serve as run_serve
     sys.exit(run_serve(ServeOptions(plugin_dir, name, policy, state_dir, ephemeral, fixtures,
                                     network, verbose)))
+
+
+@cli.command("package")
+@click.argument("plugin_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The executable to write (point the host's plugin command at it).")
+@click.option("--name", help="The plugin's identity (default: the directory's name).")
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
+              help="An operator's policy to package with the plugin.")
+@click.option("--no-build", is_flag=True, help="Do not build the WebAssembly component now.")
+def package(plugin_dir: Path, output: Path, name: str | None, policy: Path | None, no_build: bool) -> None:
+    """Write one executable FILE that runs `runtime serve` on the plugin in PLUGIN_DIR."""
+    from ..bridge.package import package_plugin
+    try:
+        result = package_plugin(plugin_dir, output, name=name, policy=policy, build=not no_build)
+    except PluginRuntimeError as exc:
+        _fail(exc, EXIT_ERROR)
+    except (OSError, ValueError) as exc:
+        _usage(f"cannot package {plugin_dir}: {exc}")
+    click.echo(f"wrote {result['output']} ({result['plugin']}; unpacks to {result['unpacked']}"
+               f"{', component built' if result['built'] else ''})")
 
 
 from .build_cmd import build  # noqa: E402
