@@ -45,9 +45,9 @@ EXAMPLES = REPO / "examples"
 GATEWAY = EXAMPLES / "gateway"
 TOKENS = {"tok-bench": {"app_id": 3, "user_id": 7, "email": "bench@example.com", "name": "Bench"}}
 #: The five plugins of the measured chain and where each sits.
-CHAIN5 = {"pre_auth": ["message_modifier"], "auth": "custom_auth", "post_auth": ["request_enricher"],
+CHAIN5: dict[str, Any] = {"pre_auth": ["message_modifier"], "auth": "custom_auth", "post_auth": ["request_enricher"],
           "on_response": ["response_modifier", "markdown_cleaner"]}
-PLUGINS5 = {
+PLUGINS5: dict[str, dict[str, Any]] = {
     "message_modifier": {"path": str(EXAMPLES / "message_modifier"),
                          "config": {"instruction": "Answer in English."}},
     "custom_auth": {"path": str(EXAMPLES / "custom_auth"), "config": {"tokens": TOKENS}},
