@@ -165,8 +165,7 @@ class ForwardingServices:
             return {"created": bool(response.created)}  # type: ignore[attr-defined]
         if spec.name == "kv.delete":
             return {"deleted": bool(response.deleted)}  # type: ignore[attr-defined]
-        out = json_format.MessageToDict(response, preserving_proto_field_name=True,
-                                        always_print_fields_with_no_presence=True)
+        out = to_plain(response)
         if out.get("success") is False and out.get("error_message"):
             raise OpError(ErrorCode.OP_FAILED, f"the host refused {spec.name}: {out['error_message']}")
         return out
@@ -180,8 +179,7 @@ class ForwardingServices:
         def chunks() -> Iterator[dict[str, Any]]:
             try:
                 for msg in responses:
-                    yield json_format.MessageToDict(msg, preserving_proto_field_name=True,
-                                                    always_print_fields_with_no_presence=True)
+                    yield to_plain(msg)
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
                     raise _rpc_error(spec.name, exc) from None
@@ -260,6 +258,35 @@ class ForwardingServices:
             subs, self._subs = list(self._subs.values()), {}
         for sub in subs:
             sub.call.cancel()
+
+
+def to_plain(msg: Message) -> dict[str, Any]:
+    """A host's answer as the op's result: every field (proto3 defaults included; unset
+    optional fields and sub-messages as None), integers as numbers, bytes as latin-1
+    strings (envelope form), timestamps as RFC 3339 text, enums as numbers."""
+    out: dict[str, Any] = {}
+    for fd in msg.DESCRIPTOR.fields:
+        value = getattr(msg, fd.name)
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            vfd = fd.message_type.fields_by_name["value"]
+            out[fd.name] = {k: _plain_value(vfd, v) for k, v in value.items()}
+        elif fd.is_repeated:
+            out[fd.name] = [_plain_value(fd, v) for v in value]
+        elif fd.has_presence and not msg.HasField(fd.name):
+            out[fd.name] = None
+        else:
+            out[fd.name] = _plain_value(fd, value)
+    return out
+
+
+def _plain_value(fd: Any, value: Any) -> Any:
+    if fd.type == fd.TYPE_MESSAGE:
+        if fd.message_type.full_name == "google.protobuf.Timestamp":
+            return value.ToJsonString()
+        return to_plain(value)
+    if fd.type == fd.TYPE_BYTES:
+        return bytes_to_wire(value)
+    return value
 
 
 def _str(args: dict[str, Any], name: str) -> str:

@@ -124,7 +124,23 @@ def _kv_methods(mod: Any, fake: FakeKV) -> dict[str, Any]:
         fake.record("GetApp", request)
         return mod.GetAppResponse(app=mod.AppInfo(id=request.app_id, name=f"app {request.app_id}"))
 
-    return {"WritePluginKV": write, "ReadPluginKV": read, "DeletePluginKV": delete, "GetApp": get_app}
+    def get_llm(request: Any, context: grpc.ServicerContext) -> Any:
+        fake.record("GetLLM", request)
+        return mod.GetLLMResponse(llm=mod.LLMInfo(id=request.llm_id, name="fake", vendor="openai",
+                                                  default_model="gpt-4o"))
+
+    def call_llm(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        fake.record("CallLLM", request)
+        words = f"reply to {request.messages[-1].content}".split(" ")
+        for word in words:
+            yield mod.CallLLMResponse(success=True, content=word + " ")
+        yield mod.CallLLMResponse(success=True, done=True)
+
+    methods = {"WritePluginKV": write, "ReadPluginKV": read, "DeletePluginKV": delete,
+               "GetApp": get_app, "GetLLM": get_llm}
+    if hasattr(mod, "CallLLMRequest"):
+        methods["CallLLM"] = call_llm
+    return methods
 
 
 class StudioManagement(ai_studio_management_pb2_grpc.AIStudioManagementServiceServicer):

@@ -317,6 +317,35 @@ def test_broker_round_trip_to_the_hosts_management_service(launch: Launcher, run
     assert len(dials) == 1, "the broker connection is dialled once and shared"
 
 
+def test_gateway_lookups_go_to_the_gateways_management_service(launch: Launcher) -> None:
+    fake = FakeKV()
+    proc = launch(REPO / "tests" / "plugins" / "gateway_services", runtime="gateway")
+    broker_id = _serve_host(proc, "gateway", fake, FakeEvents(fake))
+    stub = proc.plugin_service()
+    assert stub.Initialize(P.InitRequest(config={"_plugin_id": "9", "_service_broker_id": str(broker_id)})).success
+    resp = stub.ProcessPostAuth(P.EnrichedRequest(app_id="3", request=P.PluginRequest(headers={"x-llm-id": "2"})))
+    assert resp.headers["x-app-name"] == "app 3"
+    assert resp.headers["x-llm-vendor"] == "openai" and resp.headers["x-llm-model"] == "gpt-4o"
+    app = fake.wait_for("GetApp")
+    assert app.app_id == 3 and app.context.plugin_id == 9 and app.context.method_scope == "apps.read"
+    assert fake.wait_for("GetLLM").context.method_scope == "llms.read"
+
+
+def test_a_streamed_llm_call_streams_from_studio(launch: Launcher) -> None:
+    fake = FakeKV()
+    proc = launch(EXAMPLES / "echo_agent")
+    broker_id = _serve_host(proc, "studio", fake, FakeEvents(fake))
+    stub = proc.plugin_service()
+    assert stub.Initialize(P.InitRequest(config={"plugin_id": "4", "service_broker_id": str(broker_id),
+                                                 "llm_id": "3"})).success
+    chunks = list(stub.HandleAgentMessage(P.AgentMessageRequest(user_message="hello")))
+    text = "".join(c.content for c in chunks if c.type == P.AgentMessageChunk.CONTENT)
+    assert text.split() == ["reply", "to", "hello"]
+    assert chunks[-1].type == P.AgentMessageChunk.DONE
+    call = fake.wait_for("CallLLM")
+    assert call.llm_id == 3 and call.context.plugin_id == 4 and call.context.method_scope == "llms.proxy"
+
+
 def test_permissions_are_checked_before_forwarding(launch: Launcher) -> None:
     fake = FakeKV()
     proc = launch(PLUGINS / "host_user")
