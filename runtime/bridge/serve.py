@@ -89,7 +89,7 @@ AUTOMTLS_MESSAGE = (
 #: 5 s, but a plugin call has its own (shorter) deadline.
 BROKER_WAIT_S = 1.0
 #: The whole stop (server, sessions, plugin shutdown hooks) is bounded by this.
-SHUTDOWN_GRACE_S = 1.2
+SHUTDOWN_GRACE_S = 1.0
 
 
 @dataclass
@@ -533,6 +533,11 @@ def serve(options: ServeOptions, environ: Mapping[str, str] | None = None) -> in
 
     while not stop.wait(0.5):
         pass
+    if sock_path:  # first: a kill during the rest of the stop leaves no stale socket
+        try:
+            os.unlink(sock_path)
+        except FileNotFoundError:
+            pass
     log.info("stopping (%s)", reason[0] if reason else "stop")
     if servicer.probe is not None:
         servicer.probe.report()

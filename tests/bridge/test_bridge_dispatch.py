@@ -10,7 +10,7 @@ from runtime.cli.bench import bench_request
 from runtime.messages import from_envelope, to_envelope as reference
 from runtime.wire import plugin_pb2 as P
 
-from conftest import EXAMPLES, Launcher
+from bridge_helpers import EXAMPLES, Launcher
 
 MESSAGES = [
     from_envelope(bench_request(), P.EnrichedRequest),

@@ -13,7 +13,7 @@ import pytest
 from runtime.bridge.client import PluginProcess
 from runtime.wire import plugin_pb2 as P
 
-from conftest import EXAMPLES, REPO, RUNTIME
+from bridge_helpers import EXAMPLES, REPO, RUNTIME
 
 pytestmark = pytest.mark.slow
 

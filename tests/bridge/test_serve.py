@@ -22,7 +22,7 @@ from runtime.wire import (ai_studio_management_pb2_grpc, config_provider_pb2, gr
                           microgateway_management_pb2_grpc, plugin_events_pb2,
                           plugin_events_pb2_grpc, plugin_pb2)
 
-from conftest import (EXAMPLES, PLUGINS, REPO, RUNTIME, FakeEvents, FakeKV, GatewayManagement,
+from bridge_helpers import (EXAMPLES, PLUGINS, REPO, RUNTIME, FakeEvents, FakeKV, GatewayManagement,
                       Launcher, StudioManagement, wait_until)
 
 P = plugin_pb2
