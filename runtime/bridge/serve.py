@@ -53,13 +53,14 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from host_abi.errors import ErrorCode
-from host_abi.hooks import HookSpec
+from host_abi.hooks import HOOKS, HookSpec
 
 from ..api import Runtime, RuntimeConfig
 from ..broker.forwarding import ForwardingServices
 from ..broker.services import OpError
 from ..dispatch import PluginHost
 from ..errors import ConfigError, PluginRuntimeError
+from ..messages import message_class
 from ..wire import (config_provider_pb2_grpc, grpc_broker_pb2_grpc, grpc_controller_pb2_grpc,
                     grpc_stdio_pb2_grpc, plugin_pb2, plugin_pb2_grpc)
 from .goplugin import (APP_PROTOCOL_VERSION, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE,
@@ -240,6 +241,8 @@ class ServePluginServicer(PluginServiceServicer):
                context: grpc.ServicerContext) -> Message:
         probe = self.probe
         t0 = probe.start() if probe is not None else 0
+        if self.forwarding is None and spec.number in _BROKER_ID_HOOKS:
+            self._request_broker(request)
         try:
             answer, _ = self.host.call_or_fail_answer(spec, fast_to_envelope(request))
             return self._convert(spec, answer, cls)[0]
@@ -253,12 +256,23 @@ class ServePluginServicer(PluginServiceServicer):
 
     def _stream(self, spec: HookSpec, cls: type[Message], request: Message,
                 context: grpc.ServicerContext) -> Iterator[Message]:
+        if self.forwarding is None and spec.number in _BROKER_ID_HOOKS:
+            self._request_broker(request)
         # The Go SDK ends a streaming RPC the plugin lacks with a gRPC error (PROTOCOL.md 3.2).
         if spec.number not in self.host.info.hooks:
             context.abort(grpc.StatusCode.UNIMPLEMENTED,
                           f"CAPABILITY_MISSING: plugin {self.host.identity} does not implement "
                           f"{' or '.join(spec.capabilities)}")
         yield from super()._stream(spec, cls, request, context)
+
+    def _request_broker(self, request: Message) -> None:
+        """A broker ID carried by the request (Studio's Call, PortalCall, scheduled task,
+        edge payload, agent message, resource listing) is used only while no broker is known
+        yet: the Go SDK keeps the first client it made, so the long-lived broker serves
+        everything once it is there."""
+        broker_id = int(getattr(request, "service_broker_id", 0) or 0)
+        if broker_id:
+            self._use_broker(0, broker_id)
 
     def _channel(self) -> grpc.Channel:
         try:
@@ -343,6 +357,13 @@ class ServePluginServicer(PluginServiceServicer):
             self.forwarding.close()
         return plugin_pb2.ShutdownResponse(success=True)
 
+
+#: Hooks whose request may carry a service broker ID (PROTOCOL.md 5.5).
+_BROKER_ID_HOOKS = frozenset(
+    h.number for h in HOOKS if h.rpc and h.service == "plugin.PluginService"
+    and message_class(h.request) is not None
+    and "service_broker_id" in message_class(h.request).DESCRIPTOR.fields_by_name  # type: ignore[union-attr]
+    and h.name != "open_session")
 
 _LOAD_LOCK = threading.Lock()
 

@@ -346,6 +346,19 @@ def test_a_streamed_llm_call_streams_from_studio(launch: Launcher) -> None:
     assert call.llm_id == 3 and call.context.plugin_id == 4 and call.context.method_scope == "llms.proxy"
 
 
+def test_a_broker_id_in_the_request_is_used_while_none_is_known(launch: Launcher) -> None:
+    fake = FakeKV()
+    proc = launch(PLUGINS / "host_user")
+    broker_id = _serve_host(proc, "studio", fake, FakeEvents(fake))
+    stub = proc.plugin_service()
+    assert stub.Initialize(P.InitRequest(config={"plugin_id": "8"})).success  # no broker yet
+    answer = stub.ExecuteScheduledTask(P.ExecuteScheduledTaskRequest(
+        schedule=P.ScheduleDefinition(id="nightly"), service_broker_id=broker_id))
+    assert answer.success, answer
+    write = fake.wait_for("WritePluginKV", lambda r: r.key == "task:nightly")
+    assert write.context.plugin_id == 8 and write.value == b"ran"
+
+
 def test_permissions_are_checked_before_forwarding(launch: Launcher) -> None:
     fake = FakeKV()
     proc = launch(PLUGINS / "host_user")

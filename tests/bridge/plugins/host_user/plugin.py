@@ -12,11 +12,12 @@ import json
 from typing import Any
 
 from guest_sdk import (BasePlugin, Context, CustomEndpointHandler, Event, EventSubscriber,
-                       ServiceError, SessionAware)
-from guest_sdk.messages import EndpointRegistration, EndpointRequest, EndpointResponse
+                       SchedulerPlugin, ServiceError, SessionAware)
+from guest_sdk.messages import (EndpointRegistration, EndpointRequest, EndpointResponse,
+                                ScheduleDefinition)
 
 
-class HostUser(BasePlugin, CustomEndpointHandler, SessionAware, EventSubscriber):
+class HostUser(BasePlugin, CustomEndpointHandler, SessionAware, EventSubscriber, SchedulerPlugin):
     def __init__(self) -> None:
         super().__init__("host-user", "1.0.0", "Uses the host's services")
 
@@ -32,6 +33,10 @@ class HostUser(BasePlugin, CustomEndpointHandler, SessionAware, EventSubscriber)
 
     def on_event(self, ctx: Context, event: Event) -> None:
         ctx.services.kv.write(f"event:{event.id}", event.payload)
+
+    def execute_scheduled_task(self, ctx: Context, schedule: ScheduleDefinition,
+                               config: dict[str, Any]) -> None:
+        ctx.services.kv.write(f"task:{schedule.id}", "ran")
 
     def get_endpoint_registrations(self) -> list[EndpointRegistration]:
         return [EndpointRegistration(path="/run", methods=["POST"])]
