@@ -413,7 +413,10 @@ def _socket_path(environ: Mapping[str, str]) -> str:
 
 
 def _chgrp(path: str, group: str) -> None:
-    gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    try:
+        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise RuntimeError(f"PLUGIN_UNIX_SOCKET_GROUP={group!r}: no such group") from None
     os.chown(path, -1, gid)
     os.chmod(path, 0o660)
 

@@ -104,6 +104,24 @@ def test_refusals_are_clear_and_start_nothing(extra: dict[str, str], message: st
     assert not list(socket_dir.iterdir())
 
 
+def test_the_socket_gets_the_group_of_plugin_unix_socket_group(launch: Launcher) -> None:
+    import grp
+    import stat
+    gid = os.getgid()
+    for group in (str(gid), grp.getgrgid(gid).gr_name):
+        proc = launch(EXAMPLES / "request_enricher", env={"PLUGIN_UNIX_SOCKET_GROUP": group})
+        assert proc.handshake is not None
+        st = os.stat(proc.handshake.address)
+        assert st.st_gid == gid and stat.S_IMODE(st.st_mode) == 0o660
+        assert proc.health_check() == 1
+        proc.stop()
+
+
+def test_an_unknown_socket_group_is_a_clear_error(launch: Launcher) -> None:
+    with pytest.raises(PluginStartError, match="PLUGIN_UNIX_SOCKET_GROUP='no-such-group': no such group"):
+        launch(EXAMPLES / "request_enricher", env={"PLUGIN_UNIX_SOCKET_GROUP": "no-such-group"})
+
+
 def test_protocol_versions_offering_1_are_accepted(launch: Launcher) -> None:
     proc = launch(EXAMPLES / "request_enricher", env={"PLUGIN_PROTOCOL_VERSIONS": "3,1,2"})
     assert proc.health_check() == 1
