@@ -224,7 +224,9 @@ def test_server_streaming_rpcs_stream(launch: Launcher) -> None:
     stub = endpoint.plugin_service()
     assert stub.Initialize(P.InitRequest(config={})).success
     regs = stub.GetEndpointRegistrations(P.GetEndpointRegistrationsRequest()).registrations
-    assert regs
+    assert [(r.path, r.stream_response) for r in regs] == [("/echo", False), ("/stream", True)]
+    echo = stub.HandleEndpointRequest(P.EndpointRequest(method="POST", relative_path="/echo", body=b"hi"))
+    assert echo.status_code == 200 and json.loads(echo.body)["body"] == "hi"
     stream = stub.HandleEndpointRequestStream(P.EndpointRequest(method="GET", relative_path="/stream",
                                                                  query_string="n=3"))
     first = next(stream)  # arrives before the stream ends
@@ -233,20 +235,37 @@ def test_server_streaming_rpcs_stream(launch: Launcher) -> None:
     assert [c.type for c in rest] == [P.EndpointResponseChunk.BODY] * 3 + [P.EndpointResponseChunk.DONE]
 
 
-def test_auth_and_data_collection_examples(launch: Launcher) -> None:
-    auth = launch(EXAMPLES / "custom_auth")
+def test_every_hook_of_the_auth_and_data_collection_examples(launch: Launcher, tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures.json"
+    fixtures.write_text(json.dumps({"apps": [{"id": 7, "name": "Ana's app", "is_active": True}]}))
+    auth = launch(EXAMPLES / "custom_auth", "--fixtures", str(fixtures))
     stub = auth.plugin_service()
-    tokens = json.dumps({"tok-ana": {"app_id": 7, "user_id": 42}})
+    tokens = json.dumps({"tok-ana": {"app_id": 7, "user_id": 42, "email": "ana@example.com"}})
     assert stub.Initialize(P.InitRequest(config={"tokens": tokens, "_plugin_id": "3"})).success
     ok = stub.Authenticate(P.AuthRequest(credential="Bearer tok-ana", auth_type="bearer"))
-    assert ok.authenticated and ok.app_id == "7"
+    assert ok.authenticated and ok.app_id == "7" and ok.user_id == "42"
     assert not stub.Authenticate(P.AuthRequest(credential="Bearer nope", auth_type="bearer")).authenticated
+    app = stub.GetAppByCredential(P.GetAppRequest(credential="Bearer tok-ana"))
+    assert app.success and app.app.id == 7 and app.app.name == "Ana's app"  # embedded look-up
+    user = stub.GetUserByCredential(P.GetUserRequest(credential="Bearer tok-ana"))
+    assert user.success and user.user.id == 42 and user.user.email == "ana@example.com"
+    missing = stub.GetUserByCredential(P.GetUserRequest(credential="Bearer nope"))
+    assert not missing.success and missing.error_message
+    schema = json.loads(stub.GetConfigSchema(P.GetConfigSchemaRequest()).schema_json)
+    assert "tokens" in schema["properties"]
 
     collector = launch(EXAMPLES / "usage_collector")
     stub = collector.plugin_service()
     assert stub.Initialize(P.InitRequest(config={})).success
-    resp = stub.HandleAnalytics(P.AnalyticsRequest(app_id=1, llm_id=2, total_tokens=10))
-    assert resp.success
+    assert stub.HandleProxyLog(P.ProxyLogRequest(app_id=1, response_code=200, timestamp=1714550400)).handled
+    analytics = stub.HandleAnalytics(P.AnalyticsRequest(app_id=1, total_tokens=10, timestamp=1714550400))
+    assert analytics.success and analytics.metadata["tokens_today"] == "10"
+    budget = stub.HandleBudgetUsage(P.BudgetUsageRequest(app_id=1, llm_id=2, cost=0.5, timestamp=5))
+    assert budget.success and budget.metadata["stored"] == "true"
+    assert stub.OnStreamComplete(P.StreamCompleteRequest(chunk_count=3)).handled
+    # on_response hooks it does not implement: the Go SDK's neutral answers
+    assert not stub.OnBeforeWriteHeaders(P.HeadersRequest()).modified
+    assert not stub.OnBeforeWrite(P.ResponseWriteRequest()).modified
 
 
 # -- sessions ---------------------------------------------------------------------------------
