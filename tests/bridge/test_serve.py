@@ -211,6 +211,27 @@ def test_initialize_gives_every_instance_the_flat_config_with_reserved_keys(laun
     assert _endpoint(stub, [{"op": "config"}]) == [{"ok": config}]
 
 
+def test_a_configuration_the_plugin_refuses_is_success_false(launch: Launcher) -> None:
+    proc = launch(EXAMPLES / "custom_auth")
+    stub = proc.plugin_service()
+    answer = stub.Initialize(P.InitRequest(config={"tokens": "[1, 2]"}))
+    assert not answer.success and "tokens must be a JSON object" in answer.error_message
+    assert proc.health_check() == 1
+
+
+def test_concurrent_calls_are_served_side_by_side(launch: Launcher) -> None:
+    proc = launch(EXAMPLES / "request_enricher")
+    stub = proc.plugin_service()
+    assert stub.Initialize(P.InitRequest(config={"instruction": "Hi."})).success
+    body = json.dumps({"messages": []}).encode()
+
+    def one(i: int) -> str:
+        resp = stub.ProcessPostAuth(P.EnrichedRequest(app_id=str(i), request=P.PluginRequest(body=body)))
+        return resp.headers["x-app-id"]
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(one, range(40)), key=int) == [str(i) for i in range(40)]
+
+
 def test_server_streaming_rpcs_stream(launch: Launcher) -> None:
     agent = launch(EXAMPLES / "echo_agent")
     stub = agent.plugin_service()
