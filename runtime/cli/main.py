@@ -286,16 +286,28 @@ def new(name: str, capabilities: tuple[str, ...], parent: Path) -> None:
 
 # -- bench --------------------------------------------------------------------------------
 @cli.command()
-@click.argument("what", required=False, type=click.Choice(["gateway"]))
+@click.argument("what", required=False, type=click.Choice(["gateway", "soak"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON document.")
 @click.option("--quick", is_flag=True, help="Fewer iterations: finishes in under 30 s.")
 @click.option("--only", multiple=True, help="Run only rows whose id starts with this. Repeatable.")
-def bench(what: str | None, as_json: bool, quick: bool, only: tuple[str, ...]) -> None:
+@click.option("--calls", type=click.IntRange(min=60), default=1_000_000, show_default=True,
+              help="soak: hook calls to make through the chain.")
+@click.option("--tier", "soak_tier", type=click.Choice(["wasm", "inprocess"]), default="wasm",
+              show_default=True, help="soak: the tier the chain runs on.")
+def bench(what: str | None, as_json: bool, quick: bool, only: tuple[str, ...], calls: int,
+          soak_tier: str) -> None:
     """Measure the tiers side by side (the one place figures come from).
 
     ``runtime bench gateway``: load figures through examples/gateway (no plugins against a
     chain of five wasm plugins) and the chain alone on both cores (runtime/cli/bench_gateway.py).
+
+    ``runtime bench soak --calls N``: N hook calls through a chain of five example plugins;
+    RSS, fd and thread growth after warm-up and the p99 drift (runtime/cli/bench_soak.py).
+    Exits 1 when a goal is missed.
     """
+    if what == "soak":
+        from .bench_soak import run_soak
+        sys.exit(run_soak(calls, tier=soak_tier, as_json=as_json))
     from .bench import run_bench
     run_bench(as_json=as_json, quick=quick, only=only or (("gateway/", "chain5/") if what else ()))
 
