@@ -59,3 +59,39 @@ def dispatch_overhead_rows(n: int, plugin: Path, config: dict[str, str], request
                 record["dispatch_p99_us"], int(record["dispatch_n"]), goal=GOAL_US,
                 note=f"inside runtime serve ({tier} tier): servicer entry to answer minus the "
                      "plugin's own handle call (ProcessPostAuth, ~1.5 KB)")]
+
+
+def python_client_echo_row(n: int, request: dict[str, Any], row: Callable[..., Any]) -> Any:
+    """``post_auth/bridge/grpc_echo`` timed in our Python go-plugin client, for machines
+    without the Go client: the bench request into the bare grpcio echo plugin
+    (go/grpc_echo.py) through the go-plugin handshake, one persistent channel."""
+    import statistics
+    import sys
+    import time
+
+    from ..messages import from_envelope
+    from ..wire import plugin_pb2
+    from .client import PluginProcess
+
+    echo = Path(__file__).resolve().parents[2] / "go" / "grpc_echo.py"
+    req = from_envelope(request, plugin_pb2.EnrichedRequest)
+    with tempfile.TemporaryDirectory(prefix="bench-echo-") as tmp:
+        proc = PluginProcess([sys.executable, str(echo)], socket_dir=tmp).start()
+        try:
+            stub = proc.plugin_service()
+            call = stub.ProcessPostAuth
+            for _ in range(min(200, n)):
+                call(req)
+            samples = []
+            for _ in range(n):
+                t0 = time.perf_counter_ns()
+                if not call(req).modified:
+                    raise AssertionError("the echo plugin did not answer modified=true")
+                samples.append((time.perf_counter_ns() - t0) / 1000)
+        finally:
+            proc.stop()
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return row("post_auth/bridge/grpc_echo", "latency", "us", round(statistics.median(ordered), 2),
+               round(p99, 2), n, note="no Go client here: timed in our Python go-plugin client "
+               "(runtime/bridge/client.py) into the bare grpcio echo plugin (go/grpc_echo.py)")
