@@ -38,7 +38,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any, Awaitable, Callable, Mapping, MutableMapping
 
 from host_abi.hooks import HOOKS_BY_NAME
 
@@ -46,7 +46,7 @@ from .aio import AsyncChain, AsyncRuntime, RequestPhase
 from .chain import HttpRequest, HttpResponse, Step
 from .errors import PluginRuntimeError
 
-__all__ = ["PluginMiddleware", "Scope", "Receive", "Send", "ASGIApp"]
+__all__ = ["PluginMiddleware", "by_path_prefix", "Scope", "Receive", "Send", "ASGIApp"]
 
 log = logging.getLogger("runtime.asgi")
 
@@ -113,22 +113,38 @@ class _TooLarge(Exception):
     pass
 
 
+def by_path_prefix(chains: Mapping[str, AsyncChain]) -> Callable[[Scope], AsyncChain | None]:
+    """A ``route`` for :class:`PluginMiddleware`: the chain of the longest matching path
+    prefix (e.g. one per LLM: ``{"/llm/rest/gpt-4o/": ..., "/llm/rest/claude/": ...}``)."""
+    ordered = sorted(chains.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+    def route(scope: Scope) -> AsyncChain | None:
+        path = scope["path"]
+        return next((chain for prefix, chain in ordered if path.startswith(prefix)), None)
+    return route
+
+
 class PluginMiddleware:
     """Runs ``chain`` on every HTTP request to ``app`` whose path ``applies`` accepts
     (default: every path except ``/plugins/...``), and serves custom endpoints.
 
     Args:
         app: any ASGI application (the upstream).
-        chain: an :class:`~runtime.aio.AsyncChain` of loaded plugins.
+        chain: an :class:`~runtime.aio.AsyncChain` of loaded plugins (it also checks the
+            bearer tokens of ``require_auth`` endpoints).
         applies: which paths run the chain (default: all but ``/plugins/``).
+        route: picks the chain per request, e.g. per route or per LLM (``scope`` in, an
+            AsyncChain out, or None for ``chain``); see :func:`by_path_prefix`.
         serve_endpoints: serve the plugins' custom endpoints under ``/plugins/{slug}/``.
         max_body_bytes: a larger request body is refused with 413.
     """
 
     def __init__(self, app: ASGIApp, chain: AsyncChain, *, applies: Callable[[str], bool] | None = None,
-                 serve_endpoints: bool = True, max_body_bytes: int = 10 * 1024 * 1024) -> None:
+                 serve_endpoints: bool = True, max_body_bytes: int = 10 * 1024 * 1024,
+                 route: Callable[[Scope], AsyncChain | None] | None = None) -> None:
         self.app = app
         self.chain = chain
+        self.route = route
         self.aruntime: AsyncRuntime = chain.aruntime
         self.applies = applies or (lambda path: not path.startswith("/plugins/"))
         self.serve_endpoints = serve_endpoints
@@ -190,7 +206,7 @@ class PluginMiddleware:
         if body is None:
             return
         req = self._request(scope, body)
-        chain = self.chain
+        chain = (self.route(scope) if self.route is not None else None) or self.chain
         phase = await chain.request(req)
         if phase.blocked is not None:
             await _send_response(send, phase.blocked, scope["method"] == "HEAD")

@@ -93,3 +93,25 @@ def test_unknown_plugin_paths_fall_through_to_the_app() -> None:
         r = await client.get("/plugins/nobody/here")
         assert r.status_code == 200 and r.json()["path"] == "/plugins/nobody/here"
     _run(check)
+
+
+def test_a_chain_per_route() -> None:
+    from runtime.asgi import by_path_prefix
+
+    async def main() -> None:
+        async with AsyncRuntime(RuntimeConfig(tier="inprocess", ephemeral=True)) as rt:
+            await rt.load(EXAMPLES / "request_enricher", name="enrich_a", config={"header_name": "x-a"})
+            await rt.load(EXAMPLES / "request_enricher", name="enrich_b", config={"header_name": "x-b"})
+            default = rt.chain()
+            route = by_path_prefix({"/llm/rest/a/": rt.chain(post_auth=["enrich_a"]),
+                                    "/llm/rest/b/": rt.chain(post_auth=["enrich_b"])})
+            app = PluginMiddleware(plain_app, default, route=route)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+                body = {"messages": [{"role": "user", "content": "x"}]}
+                a = (await c.post("/llm/rest/a/v1/chat/completions", json=body)).json()["headers"]
+                b = (await c.post("/llm/rest/b/v1/chat/completions", json=body)).json()["headers"]
+                none = (await c.post("/v1/chat/completions", json=body)).json()["headers"]
+                assert "x-a" in a and "x-b" not in a
+                assert "x-b" in b and "x-a" not in b
+                assert "x-a" not in none and "x-b" not in none
+    asyncio.run(main())
