@@ -580,8 +580,9 @@ class _OutputRouter(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        if _current.get() is None and self._fallback is not None:
-            self._fallback.flush()
+        fallback = self._fallback
+        if _current.get() is None and fallback is not None and not getattr(fallback, "closed", False):
+            fallback.flush()  # (a closed stream, e.g. a test runner's, has nothing to flush)
 
     def writable(self) -> bool:
         return True

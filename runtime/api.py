@@ -69,12 +69,25 @@ def available_tiers() -> dict[str, str]:
     return {
         "wasm": _wasm_status(),
         "inprocess": "available",
-        "subinterpreter": "not implemented yet",
+        "subinterpreter": _subinterpreter_status(),
         "process": "available",
     }
 
 
-def _backend(tier: str) -> Backend:
+def _subinterpreter_status() -> str:
+    from .backends.subinterp import tier_status
+    return tier_status()
+
+
+def _backend(tier: str, config: "RuntimeConfig | None" = None, policy: Policy | None = None) -> Backend:
+    if tier == "subinterpreter" and _subinterpreter_status().startswith("available"):
+        from .backends.subinterp import SubinterpreterBackend
+
+        def heavy(identity: str) -> bool:
+            if policy is None:
+                return False
+            return bool(policy.for_plugin(identity).heavy or policy.defaults.heavy)
+        return SubinterpreterBackend(config.subinterpreter if config is not None else None, heavy)
     if tier == "inprocess":
         from .backends.inprocess import InProcessBackend
         return InProcessBackend()
@@ -123,6 +136,9 @@ class RuntimeConfig:
     run_scheduler: bool = False
     #: The wall clock the scheduler reads (tests inject one).
     clock: Callable[[], float] | None = None
+    #: How the subinterpreter tier runs plugins (worker-mode plugins, spares, quarantine
+    #: limit): a ``runtime.backends.subinterp.SubinterpreterSettings``; None: its defaults.
+    subinterpreter: Any = None
 
 
 class Runtime:
@@ -196,7 +212,7 @@ class Runtime:
                                  plugin=identity)
             backend = self._backends.get(settings.tier)
             if backend is None:
-                backend = self._backends[settings.tier] = _backend(settings.tier)
+                backend = self._backends[settings.tier] = _backend(settings.tier, self.config, self.policy)
         host = PluginHost(manifest=manifest, settings=settings, backend=backend,
                           broker=self.broker, init_config=flat, raw_config=merged)
         with self._lock:

@@ -67,6 +67,8 @@ _limits_schema = {
 _entry_props: dict[str, Any] = {
     "tier": {"enum": list(TIERS)},
     "trust": {"enum": ["untrusted", "trusted"]},
+    # Subinterpreter tier: serve this plugin from one worker thread per interpreter.
+    "heavy": {"type": "boolean"},
     "runtime": {"enum": ["studio", "gateway"]},
     "grants": {"type": "array", "items": {"enum": _SCOPES}},
     "limits": _limits_schema,
@@ -141,6 +143,7 @@ class PluginPolicy:
 
     tier: str | None = None
     trust: str | None = None
+    heavy: bool | None = None
     runtime: str | None = None
     grants: frozenset[str] | None = None
     limits: Mapping[str, int] = field(default_factory=dict)
@@ -168,7 +171,7 @@ class Policy:
 
 def _entry(d: Mapping[str, Any]) -> PluginPolicy:
     return PluginPolicy(
-        tier=d.get("tier"), trust=d.get("trust"), runtime=d.get("runtime"),
+        tier=d.get("tier"), trust=d.get("trust"), heavy=d.get("heavy"), runtime=d.get("runtime"),
         grants=frozenset(d["grants"]) if "grants" in d else None,
         limits=dict(d.get("limits", {})), fail_policy=dict(d.get("fail_policy", {})),
         config=dict(d.get("config", {})), path=d.get("path"),
@@ -285,6 +288,12 @@ def effective_settings(manifest: Manifest, policy: Policy, identity: str, *,
     seed = entry.random_seed if entry.random_seed is not None else default.random_seed
     chosen_tier = tier or entry.tier or default.tier or "wasm"
     chosen_runtime = runtime or entry.runtime or default.runtime or detect_runtime()
+    trust = entry.trust or default.trust or "untrusted"
+    if chosen_tier == "subinterpreter" and trust != "trusted":
+        raise PolicyError(
+            f"plugin {identity!r} may run on the subinterpreter tier only when {policy.source} "
+            "marks it trusted (plugins.<name>.trust: \"trusted\"): that tier shares the host "
+            "process and is not a security boundary", code="POLICY_DENIED", plugin=identity)
     return EffectivePlugin(
         identity=identity, tier=chosen_tier,
         trust=entry.trust or default.trust or "untrusted", runtime=chosen_runtime,

@@ -445,6 +445,11 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
     rows: list[Row] = []
     if wanted("post_auth/inprocess"):
         rows += _inprocess_rows(n, warmup)
+    if wanted("post_auth/subinterpreter") or wanted("subinterpreter/"):
+        from ..backends._subinterp.bench import subinterpreter_rows
+        inprocess = next((r.median for r in rows if r.id == "post_auth/inprocess"), None)
+        rows += subinterpreter_rows(n, warmup, inprocess, _time, _latency_row, Row, bench_request(),
+                                    BENCH_PLUGIN, _CONFIG, _check, seconds=1.0 if quick else 2.0)
     if wanted("post_auth/wasm") or wanted("wasm/"):
         from ..api import available_tiers
         if available_tiers()["wasm"] == "available":
@@ -483,7 +488,8 @@ def collect(quick: bool = False, only: tuple[str, ...] = ()) -> dict[str, Any]:
             r.vs_floor = round(r.median / floor, 3) if floor else None
             r.vs_grpc = round(r.median / grpc_median, 3) if grpc_median else None
         if r.goal is not None:
-            r.met = r.median >= r.goal if r.kind == "throughput" else r.median <= r.goal
+            higher = r.kind == "throughput" or r.id.endswith("speedup")
+            r.met = r.median >= r.goal if higher else r.median <= r.goal
     return {"schema": 1, "machine": _machine(), "versions": _versions(),
             "rows": [{k: v for k, v in asdict(r).items() if k != "note" or v} for r in rows]}
 

@@ -1,7 +1,10 @@
 """Fixtures of the tier-parity suite.
 
-* ``tier``: every parity test runs once per tier, ``inprocess`` and ``wasm``. The wasm
-  param is skipped only when wasmtime or componentize-py cannot be imported.
+* ``tier``: every parity test runs once per tier, ``inprocess``, ``wasm`` and
+  ``subinterpreter``. The wasm param is skipped only when wasmtime or componentize-py
+  cannot be imported, the subinterpreter param only where this Python has no
+  subinterpreters. The subinterpreter tier runs only plugins the policy trusts: on that
+  param every policy a runtime loads is marked trusted (``parity_helpers.trusted``).
 * ``wasm_builds``: the first wasm test builds every example and loadable test plugin,
   two at a time, into the shared build cache (``$GPS_CACHE_DIR``, else
   ``<repo>/.cache/wasm``, as tests/wasm does); a warm cache only hashes the inputs.
@@ -23,7 +26,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from parity_helpers import REPO, all_plugin_dirs
+from parity_helpers import REPO, all_plugin_dirs, trusted
 
 MISSING = [m for m in ("wasmtime", "componentize_py") if importlib.util.find_spec(m) is None]
 
@@ -32,6 +35,9 @@ TIERS = [
     pytest.param("inprocess", id="inprocess"),
     pytest.param("wasm", id="wasm", marks=pytest.mark.skipif(
         bool(MISSING), reason=f"the wasm tier needs {' and '.join(MISSING)} (install the 'wasm' extra)")),
+    pytest.param("subinterpreter", id="subinterpreter", marks=pytest.mark.skipif(
+        not (importlib.util.find_spec("_interpreters") or importlib.util.find_spec("_xxsubinterpreters")),
+        reason="this Python has no subinterpreters")),
 ]
 
 #: Parallel builds: componentize-py is CPU-bound and the reference machine has two cores.
@@ -91,10 +97,15 @@ def wasm_builds(parity_cache_dir: Path, request: pytest.FixtureRequest) -> Itera
 
 
 @pytest.fixture(params=TIERS)
-def tier(request: pytest.FixtureRequest) -> str:
+def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The tier a parity test runs on."""
     if request.param == "wasm":
         request.getfixturevalue("wasm_builds")
+    if request.param == "subinterpreter":
+        import runtime.api
+
+        real_load = runtime.api.load_policy
+        monkeypatch.setattr(runtime.api, "load_policy", lambda path: trusted(real_load(path)))
     return str(request.param)
 
 

@@ -28,6 +28,7 @@ What :func:`normalize` may change before the comparison, and nothing else:
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import logging
 import os
@@ -44,6 +45,7 @@ from host_abi.hooks import hook_by_name
 from runtime import Runtime, RuntimeConfig
 from runtime.build import GUEST_PYTHON_VERSION, PLUGIN_PACKAGE
 from runtime.errors import PluginRuntimeError
+from runtime.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -70,6 +72,14 @@ def loadable_test_plugins() -> list[Path]:
     """Every loadable test plugin (tests/plugins less :data:`NOT_LOADABLE`)."""
     return sorted(p for p in PLUGINS.iterdir()
                   if (p / "plugin-manifest.json").is_file() and p.name not in NOT_LOADABLE)
+
+
+def trusted(policy: Policy) -> Policy:
+    """``policy`` with every plugin it does not place marked trusted (the subinterpreter
+    tier runs trusted plugins only; the parity plugins are the project's own)."""
+    if policy.defaults.trust is not None:
+        return policy
+    return dataclasses.replace(policy, defaults=dataclasses.replace(policy.defaults, trust="trusted"))
 
 
 def all_plugin_dirs() -> list[Path]:
