@@ -66,6 +66,7 @@ from ..wire import (config_provider_pb2_grpc, grpc_broker_pb2_grpc, grpc_control
 from .goplugin import (APP_PROTOCOL_VERSION, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE,
                        MAX_MESSAGE_BYTES, BrokerServicer, BrokerUnavailable, ControllerServicer,
                        JsonLogFormatter, StdioServicer, handshake_line)
+from .fastwire import from_envelope as fast_from_envelope
 from .fastwire import to_envelope as fast_to_envelope
 from .servicers import ConfigProviderServicer, PluginServiceServicer, _abort, _abort_internal
 
@@ -253,6 +254,12 @@ class ServePluginServicer(PluginServiceServicer):
         finally:
             if probe is not None:
                 probe.stop(t0)
+
+    def _convert(self, spec: HookSpec, answer: dict[str, Any], cls: type[Message]) -> tuple[Message, bool]:
+        try:  # the common case on the fast path; any failure takes the reference path
+            return fast_from_envelope(answer, cls), False
+        except PluginRuntimeError:
+            return super()._convert(spec, answer, cls)
 
     def _stream(self, spec: HookSpec, cls: type[Message], request: Message,
                 context: grpc.ServicerContext) -> Iterator[Message]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from runtime.bridge.fastwire import from_envelope as fast_from
 from runtime.bridge.fastwire import to_envelope as fast
 from runtime.cli.bench import bench_request
+from runtime.errors import AbiViolation
 from runtime.messages import from_envelope, to_envelope as reference
 from runtime.wire import plugin_pb2 as P
 
@@ -28,6 +30,34 @@ MESSAGES = [
 def test_fast_conversion_matches_the_reference(msg: object) -> None:
     assert fast(msg) == reference(msg)  # type: ignore[arg-type]
     assert fast(msg) == reference(msg)  # type: ignore[arg-type]  # with the kinds learnt
+
+
+@pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: type(m).__name__)
+def test_fast_parsing_matches_the_reference(msg: object) -> None:
+    env = reference(msg)  # type: ignore[arg-type]
+    cls = type(msg)
+    assert fast_from({**env, "not_a_field": 1}, cls) == from_envelope(env, cls) == msg  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [
+    {"modified": "yes"}, {"headers": [1]}, {"body": 3}, {"headers": {"a": 1}},
+    {"status_code": 1.5}, {"context_updates": {"k": 2}},
+])
+def test_fast_parsing_refuses_what_the_reference_refuses(bad: dict[str, object]) -> None:
+    with pytest.raises(AbiViolation) as ref:
+        from_envelope(bad, P.PluginResponse)
+    with pytest.raises(AbiViolation) as got:
+        fast_from(bad, P.PluginResponse)
+    assert (got.value.code, got.value.message) == (ref.value.code, ref.value.message)
+
+
+def test_fast_parsing_names_nested_fields() -> None:
+    bad = {"request": {"headers": {"a": 1}}}
+    with pytest.raises(AbiViolation) as ref:
+        from_envelope(bad, P.EnrichedRequest)
+    with pytest.raises(AbiViolation) as got:
+        fast_from(bad, P.EnrichedRequest)
+    assert got.value.message == ref.value.message and "request.headers" in got.value.message
 
 
 @pytest.mark.slow
