@@ -486,6 +486,10 @@ def serve(options: ServeOptions, environ: Mapping[str, str] | None = None) -> in
         return 1
     log.info("plugin %s loaded on the %s tier, %s runtime", host.identity, host.settings.tier,
              host.settings.runtime)
+    if env.get("PLUGIN_MULTIPLEX_GRPC"):
+        log.warning("PLUGIN_MULTIPLEX_GRPC is set but broker multiplexing is not supported: the "
+                    "handshake line has no multiplexing field and brokered connections use their "
+                    "own sockets (neither AI Studio nor the Microgateway multiplexes)")
 
     stop = threading.Event()
     reason: list[str] = []

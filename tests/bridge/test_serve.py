@@ -127,6 +127,14 @@ def test_protocol_versions_offering_1_are_accepted(launch: Launcher) -> None:
     assert proc.health_check() == 1
 
 
+def test_broker_multiplexing_is_declined_with_a_warning(launch: Launcher) -> None:
+    proc = launch(EXAMPLES / "request_enricher", env={"PLUGIN_MULTIPLEX_GRPC": "true"})
+    assert proc.handshake is not None and proc.health_check() == 1
+    proc.stop()
+    assert any("PLUGIN_MULTIPLEX_GRPC" in r["@message"] and r["@level"] == "warn"
+               for r in proc.log_records())
+
+
 def test_a_plugin_that_cannot_load_exits_before_the_handshake(launch: Launcher, tmp_path: Path) -> None:
     with pytest.raises(PluginStartError, match="exited before we could connect"):
         launch(tmp_path / "no-such-plugin")
