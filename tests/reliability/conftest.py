@@ -18,7 +18,8 @@ TIMEOUT_MS = 300
 
 POLICY: dict[str, Any] = {
     "version": 1,
-    "defaults": {"runtime": "gateway", "limits": {"timeout_ms": TIMEOUT_MS,
+    # trusted: the subinterpreter tier takes trusted plugins only (no effect elsewhere).
+    "defaults": {"runtime": "gateway", "trust": "trusted", "limits": {"timeout_ms": TIMEOUT_MS,
                                                   "memory_limit_bytes": 64 << 20}},
     "plugins": {
         # The hooks' own defaults: pre_auth, auth and post_auth fail closed, data collection open.
@@ -34,7 +35,10 @@ POLICY: dict[str, Any] = {
 
 
 def _tiers() -> list[str]:
-    return ["wasm", "inprocess"] if available_tiers().get("wasm") == "available" else ["inprocess"]
+    """The tiers that run Python plugins here, wasm first when installed."""
+    status = available_tiers()
+    return [t for t in ("wasm", "subinterpreter", "inprocess")
+            if status.get(t, "").startswith("available")]
 
 
 TIERS = _tiers()

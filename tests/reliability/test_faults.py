@@ -41,11 +41,11 @@ class Fault:
 
 
 FAULTS = [
-    Fault("raise", "PLUGIN_RAISED", False, ("wasm", "inprocess")),
-    Fault("garbage", "BAD_RETURN", False, ("wasm", "inprocess")),
+    Fault("raise", "PLUGIN_RAISED", False, ("wasm", "subinterpreter", "inprocess")),
+    Fault("garbage", "BAD_RETURN", False, ("wasm", "subinterpreter", "inprocess")),
     Fault("envelope", "MALFORMED_ENVELOPE", False, ("wasm",)),
-    Fault("sleep", "DEADLINE_EXCEEDED", True, ("wasm", "inprocess")),
-    Fault("spin", "DEADLINE_EXCEEDED", True, ("wasm",)),
+    Fault("sleep", "DEADLINE_EXCEEDED", True, ("wasm", "subinterpreter", "inprocess")),
+    Fault("spin", "DEADLINE_EXCEEDED", True, ("wasm", "subinterpreter")),
     Fault("trap", "SANDBOX_BROKEN", True, ("wasm",)),
     Fault("exit", "SANDBOX_BROKEN", True, ("wasm",)),
 ]
@@ -317,4 +317,8 @@ def test_every_request_answered_under_mixed_faults(make_runtime: Any, tier: str)
     replaced = sum(rt.plugin(n).statistics().instances_replaced for n in ("faulty", "faulty-open"))
     print(f"\n[faults] {tier}: {len(plans)} chained requests with faults, {len(results)} answered "
           f"({results.count(200)} x 200, {results.count(401)} x 401, {results.count(503)} x 503), "
-          f"{replaced} instances replaced", {n: rt.plugin(n).statistics() for n in ("faulty", "faulty-open")})
+          f"{replaced} instances replaced, "
+          f"{sum(rt.plugin(n).statistics().fail_policy_answers for n in ('faulty', 'faulty-open'))} "
+          f"fail-policy answers, "
+          f"{sum(rt.plugin(n).statistics().records_dropped for n in ('faulty', 'faulty-open'))} "
+          f"records counted dropped")
