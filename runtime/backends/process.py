@@ -41,7 +41,6 @@ trusts, such as existing Go SDK plugins.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import logging
 import os
@@ -101,17 +100,18 @@ _LEVELS = {"trace": "trace", "debug": "debug", "info": "info", "warn": "warn", "
            "error": "error"}
 
 _live: "weakref.WeakSet[_Process]" = weakref.WeakSet()
-_PR_SET_PDEATHSIG = 1
+_LINUX = sys.platform.startswith("linux")
 
 
-def _libc() -> Any:
-    try:
-        return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
+#: Runs in a small launcher process: ask for SIGKILL when the parent goes away, check the
+#: parent is still the one that started us, then become the plugin (execv keeps the request).
+_LAUNCHER = ("import ctypes, os, sys\n"
+             "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
+             "if os.getppid() != int(sys.argv[1]): os._exit(1)\n"
+             "try:\n"
+             "    os.execv(sys.argv[2], sys.argv[2:])\n"
+             "except OSError as exc:\n"
+             "    sys.stderr.write(f'cannot run {sys.argv[2]}: {exc}\\n'); os._exit(127)\n")
 
 
 class _Spawner:
@@ -120,7 +120,10 @@ class _Spawner:
     On Linux each child asks the kernel for SIGKILL when its parent goes away
     (``PR_SET_PDEATHSIG``), so a host that dies without closing (even by SIGKILL) leaves
     no plugin behind. The kernel ties that signal to the *thread* that forked the child,
-    hence one thread that lives as long as the process forks them all."""
+    hence one thread that lives as long as the process forks them all. The request is
+    made by a tiny launcher that then execs the plugin: running Python code between fork
+    and exec (``preexec_fn``) is not safe in a process that runs gRPC's threads.
+    """
 
     def __init__(self) -> None:
         self._inbox: "queue.SimpleQueue[tuple[list[str], dict[str, Any], list[Any], threading.Event]]" = \
@@ -142,18 +145,12 @@ class _Spawner:
         return result[0]  # type: ignore[no-any-return]
 
     def _run(self) -> None:
-        parent = os.getpid()
-
-        def die_with_parent() -> None:  # runs in the child between fork and exec
-            if _LIBC is not None:
-                _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # the parent died before the prctl
-                os._exit(1)
-
         while True:
             argv, kwargs, result, done = self._inbox.get()
+            if _LINUX and sys.executable:
+                argv = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *argv]
             try:
-                result.append(subprocess.Popen(argv, preexec_fn=die_with_parent, **kwargs))
+                result.append(subprocess.Popen(argv, **kwargs))
             except BaseException as exc:  # handed to the caller
                 result.append(exc)
             done.set()
