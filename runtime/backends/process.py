@@ -68,6 +68,8 @@ from host_abi.hooks import HOOKS, HookSpec, hook_by_number
 from host_abi.ops import OPS_BY_NAME
 
 from ..errors import AbiViolation, DeadlineExceeded, LoadError, SandboxBroken
+from ..bridge.goplugin import (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, HandshakeError, channel_options,
+                               parse_handshake)
 from ..manifest import Manifest, load_manifest
 from ..messages import from_envelope, message_class, to_envelope
 from ..wire import (ai_studio_management_pb2, ai_studio_management_pb2_grpc, grpc_broker_pb2,
@@ -80,8 +82,6 @@ __all__ = ["ProcessBackend", "GRACE_S", "START_TIMEOUT_S"]
 
 log = logging.getLogger("runtime.process")
 
-MAGIC_COOKIE_KEY = "AI_STUDIO_PLUGIN"
-MAGIC_COOKIE_VALUE = "v1"
 #: How long a plugin has to print its handshake line (go-plugin's default is 1 minute).
 START_TIMEOUT_S = 30.0
 #: Between the controller's Shutdown and SIGKILL (go-plugin's Kill waits 2 s).
@@ -89,8 +89,7 @@ GRACE_S = 2.0
 #: The broker ID our services are offered on (go-plugin's first NextId()).
 BROKER_ID = 1
 SESSION_TIMEOUT_MS = 30_000
-_MAX = 2**31 - 1
-_OPTIONS = [("grpc.max_send_message_length", _MAX), ("grpc.max_receive_message_length", _MAX)]
+_OPTIONS = channel_options()
 
 _INSTANCE_START, _INITIALIZE, _SHUTDOWN, _ON_EVENT = 0, 1, 3, 42
 _STREAM_EMIT = OPS_BY_NAME["stream.emit"].number
@@ -465,27 +464,14 @@ class _Process:
         threading.Thread(target=self._watch, daemon=True, name=f"goplugin-watch-{self.identity}").start()
 
     def _parse_handshake(self, line: str) -> str:
-        parts = line.strip().split("|")
-        bad = f"the go-plugin's handshake line {line.strip()[:200]!r} "
-        if len(parts) < 4:
-            raise LoadError(bad + "has fewer than 4 fields", plugin=self.identity)
-        if parts[0] != "1":
-            raise LoadError(bad + f"speaks core protocol {parts[0]!r}, not 1", plugin=self.identity)
-        if parts[1] != "1":
-            raise LoadError(bad + f"chose application protocol {parts[1]!r}; we offered 1",
+        try:
+            handshake = parse_handshake(line)
+        except HandshakeError as exc:
+            raise LoadError(f"the go-plugin's handshake line is refused: {exc}", plugin=self.identity) from None
+        if len(handshake.server_cert) > 50:
+            raise LoadError("the go-plugin asks for AutoMTLS, which the process tier does not use",
                             plugin=self.identity)
-        protocol = parts[4] if len(parts) > 4 and parts[4] else "netrpc"
-        if protocol != "grpc":
-            raise LoadError(bad + f"speaks {protocol}; only grpc is allowed", plugin=self.identity)
-        if len(parts) > 5 and len(parts[5]) > 50:
-            raise LoadError(bad + "asks for AutoMTLS, which the process tier does not use",
-                            plugin=self.identity)
-        network, address = parts[2], parts[3]
-        if network == "unix":
-            return f"unix:{address}"
-        if network == "tcp":
-            return address
-        raise LoadError(bad + f"names network {network!r} (unix or tcp expected)", plugin=self.identity)
+        return handshake.target
 
     def _check_health(self) -> None:
         from grpc_health.v1 import health_pb2, health_pb2_grpc

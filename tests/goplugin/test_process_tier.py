@@ -227,9 +227,11 @@ def _script_plugin(make_go_plugin: Callable[..., Path], tmp_path: Path, name: st
 
 
 @pytest.mark.parametrize("body, expected", [
-    ("echo 'hello there'; sleep 5", "fewer than 4 fields"),
-    ("echo '2|1|unix|/tmp/x|grpc|'; sleep 5", "core protocol '2'"),
+    ("echo 'hello there'; sleep 5", "unrecognized remote plugin message: 'hello there'"),
+    ("echo '2|1|unix|/tmp/x|grpc|'; sleep 5", "incompatible core API version with plugin: plugin 2"),
+    ("echo '1|2|unix|/tmp/x|grpc|'; sleep 5", "incompatible API version with plugin: plugin 2"),
     ("echo '1|1|unix|/tmp/x|netrpc|'; sleep 5", "only grpc"),
+    ("echo '1|1|pipe|/tmp/x|grpc|'; sleep 5", "unknown network type 'pipe'"),
     ("echo '1|1|unix|/tmp/x|grpc|'" + "A" * 60 + "; sleep 5", "AutoMTLS"),
     ("echo 'not today' >&2; exit 1", "exited with status 1 before its handshake; its stderr ended with: not today"),
 ])
