@@ -8,6 +8,7 @@ valid inputs mutated (characters or bytes inserted, deleted, replaced, truncated
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Callable
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -23,9 +24,11 @@ CI_EXAMPLES = 60
 
 def fuzz_settings(default: int = CI_EXAMPLES) -> settings:
     """Settings of one fuzz target: its example count, no per-example deadline (hangs are
-    checked by the targets themselves), no database (runs are independent)."""
+    checked by the targets themselves), no database. The bounded run is derandomised (the
+    same examples on every CI run); the long mode draws new ones each time."""
     return settings(max_examples=fuzz_examples(default), deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck), derandomize=False)
+                    suppress_health_check=list(HealthCheck),
+                    derandomize=not os.environ.get("GPS_FUZZ_EXAMPLES", "").strip())
 
 
 def per_item_settings(items: int) -> settings:
