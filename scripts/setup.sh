@@ -12,7 +12,8 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# (setup.py and runtime/_native: the native subinterpreter helper is built at install)
+stamp=".venv/.installed-$(cat pyproject.toml setup.py runtime/_native/*.c | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e '.[dev,wasm,shared-state,gateway]'

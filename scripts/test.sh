@@ -8,4 +8,9 @@ bash scripts/setup-services.sh  # redis-server and PostgreSQL for the shared-sta
 .venv/bin/python scripts/gen_proto.py --check
 .venv/bin/python scripts/gen_messages.py --check
 .venv/bin/python scripts/gen_abi_tables.py --check
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+# The subinterpreter tier once more on the newest Python 3.12+ (a GIL per interpreter):
+# its own tests and its param of the parity suite (no wasm builds in this run).
+bash scripts/setup-py313.sh
+.venv313/bin/python -m pytest tests/subinterpreter "$@"
+exec .venv313/bin/python -m pytest tests/parity -k subinterpreter "$@"
