@@ -203,7 +203,7 @@ def test_crash_loop_opens_the_breaker(make_runtime: Any, tier: str) -> None:
     for mode_now in (mode, "ok"):
         started = time.monotonic()
         answer, error = rt.call_or_fail_answer("crashloop", hook, message(hook, mode_now))
-        assert time.monotonic() - started < 0.05
+        assert time.monotonic() - started < 0.25
         assert error is not None and error.code == "SERVICE_UNAVAILABLE"
         assert error.message.startswith("circuit open")
         assert answer["block"] is True and answer["status_code"] == closed_answer["status_code"]

@@ -107,7 +107,7 @@ def test_go_plugin_crash_loop_opens_the_breaker(rt: Runtime) -> None:
     replaced = host.statistics().instances_replaced
     started = time.monotonic()
     answer, error = rt.call_or_fail_answer("gp", "process_pre_auth", _pre_auth())
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.25
     assert error is not None and error.code == "SERVICE_UNAVAILABLE"
     assert answer["block"] is True
     assert host.statistics().instances_replaced == replaced  # no process started meanwhile
