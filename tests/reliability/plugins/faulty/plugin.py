@@ -4,9 +4,10 @@ The mode comes from the ``x-fault`` header (pre_auth, post_auth), the credential
 (``fault:<mode>``, auth) or the record's ``request_id`` (``<mode>:...``, data collection):
 
 ``ok`` answers normally; ``raise`` raises; ``garbage`` answers a value of the wrong type;
-``envelope`` answers text that is not an envelope (wasm only: it replaces the component
-export's answer); ``spin`` loops forever; ``sleep`` sleeps 30 s; ``trap`` aborts (a wasm
-trap); ``exit`` calls ``os._exit`` (wasi exit); ``kv`` increments a KV counter and answers.
+``envelope`` answers normally but makes the instance's next answer text that is not an
+envelope (wasm only: it replaces the component export); ``spin`` loops forever; ``sleep`` sleeps 30 s; ``trap`` aborts (a wasm
+trap); ``exit`` calls ``os._exit`` (wasi exit); ``kv`` increments a KV counter and answers;
+``kvwrite`` writes a KV key and answers.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def _fail(ctx: Context, mode: str) -> Any:
         os._exit(3)
     if mode == "kv":
         ctx.services.kv.increment("hits")
+    if mode == "kvwrite":  # a KV op every host serves (kv.increment has no host RPC)
+        ctx.services.kv.write("last", "written")
     return None
 
 
