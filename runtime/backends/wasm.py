@@ -652,7 +652,9 @@ class WasmBackend(Backend):
         self.linker = self._make_linker()
         # wasmtime's own WASI, unshadowed: the sleep helper's pollables come from it
         self._sleep_component = Component(self.engine, _SLEEP_COMPONENT_WAT)
-        self._sleep_export = self._sleep_component.get_export_index("subscribe-duration")
+        sleep_export = self._sleep_component.get_export_index("subscribe-duration")
+        assert sleep_export is not None, "the sleep helper exports subscribe-duration"
+        self._sleep_export: ExportIndex = sleep_export
         self._sleep_linker = Linker(self.engine)
         self._sleep_linker.add_wasip2()
         self._ticker = _EpochTicker(self.engine, tick_ms)

@@ -28,7 +28,7 @@ from runtime import Runtime
 from runtime.broker.kv import SQLiteKV
 from runtime.errors import (AbiViolation, ConfigError, DeadlineExceeded, LimitExceeded, LoadError,
                             ManifestError, PermissionDenied, PluginFailed, PolicyError,
-                            ServiceFailure, TierUnavailable)
+                            PluginRuntimeError, ServiceFailure)
 from runtime.wire import config_provider_pb2, plugin_pb2
 
 from integration_helpers import (FIXTURES_FILE, REPO, RunCli, RuntimeFactory, call_args,
@@ -1141,9 +1141,12 @@ def test_a_tier_that_is_not_here_gives_tier_unavailable(run_cli: RunCli, make_ru
     err = result.error
     assert (err["code"], err["plugin"]) == ("POLICY_DENIED", "pre_auth")
     assert "trusted" in err["message"]
+    # the process tier runs go-plugin executables, not Python plugins
     rt = make_runtime(tier="process")
-    with pytest.raises(TierUnavailable):
+    with pytest.raises(PluginRuntimeError) as info:
         rt.load(plugin_dir("pre_auth"))
+    assert info.value.code == "TIER_UNAVAILABLE", info.value
+    assert "sandbox.command" in info.value.message
 
 
 # -- manifests, policy and configuration -----------------------------------------------------------------
