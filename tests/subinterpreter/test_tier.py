@@ -194,3 +194,17 @@ def test_bench_rows_name_the_python(make_runtime: Callable[..., Runtime]) -> Non
         assert f"Python {version}" in rows[row_id]["note"]
         assert ("shared GIL" in rows[row_id]["note"]) == (sys.version_info < (3, 12))
         assert rows[row_id]["median"] > 0
+
+
+def test_the_pure_python_driver_is_chosen_where_the_helper_was_not_built(
+        monkeypatch: pytest.MonkeyPatch, make_runtime: Callable[..., Runtime]) -> None:
+    import runtime.backends.subinterp as subinterp
+    monkeypatch.setattr(subinterp, "_native_module", lambda: None)
+    assert subinterp.driver_names() == ["python"]
+    assert "pure-Python driver" in subinterp.tier_status()
+    rt = make_runtime()
+    rt.load(ENRICHER)
+    assert _backend(rt).driver_name == "python"
+    assert rt.call("request_enricher", "process_post_auth", REQUEST)["modified"] is True
+    with pytest.raises(Exception, match="native helper is not built"):
+        subinterp.SubinterpreterBackend(subinterp.SubinterpreterSettings(driver="native"))

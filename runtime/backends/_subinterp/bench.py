@@ -6,7 +6,9 @@
 * ``post_auth/subinterpreter+kv``: the same plugin with one KV read inside the hook;
 * ``post_auth/subinterpreter+deadline``: same-thread with the plugin's deadline armed;
 * ``subinterpreter/2interp_speedup``: a hook of ~150 µs pure-Python work plus one KV
-  read, worker mode, two host threads on two interpreters over one thread on one.
+  read, worker mode, two host threads on two interpreters over one thread on one (and the
+  same under ``subinterpreter/same_thread/``, where each host thread enters its own
+  interpreter: no hand-off).
 
 The KV and work plugins are the bench plugin's files plus a subclass written to a
 temporary directory at run time. Every row's note names the Python that ran it and the
@@ -95,7 +97,8 @@ def subinterpreter_rows(n: int, warmup: int, floor: float | None, time_fn: Calla
                           "post_auth/subinterpreter+deadline", "subinterpreter/2interp_speedup")]
     rows: list[Any] = []
     policy = policy_from_dict({"version": 1, "defaults": {"trust": "trusted"},
-                               "plugins": {"work": {"heavy": True, "limits": {"pool_size": 2}}}},
+                               "plugins": {"work": {"heavy": True, "limits": {"pool_size": 2}},
+                                           "same": {"limits": {"pool_size": 2}}}},
                               "(bench policy)")
     with tempfile.TemporaryDirectory(prefix="bench-subinterp-") as tmp:
         variant = _variant(bench_plugin, Path(tmp))
@@ -121,14 +124,20 @@ def subinterpreter_rows(n: int, warmup: int, floor: float | None, time_fn: Calla
             rows.append(latency_row("post_auth/subinterpreter+deadline", deadline,
                                     f"same-thread, the deadline armed (native watchdog); {where}"))
             rows += _speedup_rows(rt, variant, config, request, check, seconds, where)
+            rows += _speedup_rows(rt, variant, config, request, check, seconds, where, name="same")
     return rows
 
 
 def _speedup_rows(rt: Any, variant: Path, config: dict[str, str], request: dict[str, Any],
-                  check: Callable[[dict[str, Any]], None], seconds: float, where: str) -> list[Any]:
+                  check: Callable[[dict[str, Any]], None], seconds: float, where: str,
+                  name: str = "work") -> list[Any]:
+    """Worker mode (``work``, the goal row) or same-thread mode with one host thread per
+    instance (``same``: rows under ``subinterpreter/same_thread/``, no goal)."""
+    prefix = "subinterpreter/" if name == "work" else "subinterpreter/same_thread/"
+    mode = "worker mode" if name == "work" else "same-thread (each host thread enters its interpreter)"
     from ...cli.bench import Row
-    rt.kv.write("work", "bench-key", b"v" * 100, None)
-    host = rt.load(variant, name="work", config={**config, "work_iterations": str(_WORK_ITERATIONS)})
+    rt.kv.write(name, "bench-key", b"v" * 100, None)
+    host = rt.load(variant, name=name, config={**config, "work_iterations": str(_WORK_ITERATIONS)})
     per_call: list[float] = []
 
     def run(counts: list[int], stop: float) -> None:
@@ -153,10 +162,12 @@ def _speedup_rows(rt: Any, variant: Path, config: dict[str, str], request: dict[
     for t in threads:
         t.join()
     single, double = one[0] / seconds, sum(two) / seconds
-    return [Row("subinterpreter/1interp", "throughput", "calls/s", round(single, 1), None, one[0],
-                note=f"worker mode, one host thread; the hook: {_WORK_ITERATIONS} loop steps of pure "
+    rt.unload(name)
+    return [Row(f"{prefix}1interp", "throughput", "calls/s", round(single, 1), None, one[0],
+                note=f"{mode}, one host thread; the hook: {_WORK_ITERATIONS} loop steps of pure "
                      f"Python plus one KV read, {single_us:.0f} us a call; {where}"),
-            Row("subinterpreter/2interp", "throughput", "calls/s", round(double, 1), None, sum(two),
-                note=f"worker mode, two host threads on two interpreters; {where}"),
-            Row("subinterpreter/2interp_speedup", "ratio", "x", round(double / single, 3), None, 1,
-                goal=1.8, note=f"two interpreters over one, per-call dispatch from the host; {where}")]
+            Row(f"{prefix}2interp", "throughput", "calls/s", round(double, 1), None, sum(two),
+                note=f"{mode}, two host threads on two interpreters; {where}"),
+            Row(f"{prefix}2interp_speedup", "ratio", "x", round(double / single, 3), None, 1,
+                goal=1.8 if name == "work" else None,
+                note=f"{mode}: two interpreters over one, per-call dispatch from the host; {where}")]
