@@ -32,7 +32,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gpsandbox/common"
 	"gpsandbox/wire/configpb"
@@ -90,8 +89,7 @@ func (g gatewayKV) read(ctx context.Context, key string) ([]byte, error) {
 
 func (g gatewayKV) write(ctx context.Context, key string, value []byte) error {
 	_, err := g.c.WritePluginKV(ctx, &gatewaypb.WritePluginKVRequest{
-		Context: &gatewaypb.PluginContext{PluginId: g.id, MethodScope: "kv.readwrite"}, Key: key, Value: value,
-		ExpireAt: (*timestamppb.Timestamp)(nil)})
+		Context: &gatewaypb.PluginContext{PluginId: g.id, MethodScope: "kv.readwrite"}, Key: key, Value: value})
 	return err
 }
 

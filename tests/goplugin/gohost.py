@@ -31,16 +31,19 @@ CALLS = [
 ]
 
 
-def _serve_processes(marker: str) -> list[int]:
+def _serve_processes(marker: str) -> list[str]:
+    """Live ``serve`` processes whose command line names ``marker`` (pid, state, command)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            if b"serve" in cmdline and any(marker.encode() in part for part in cmdline):
-                found.append(int(entry))
+            state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+            if state != "Z" and b"serve" in cmdline and any(marker.encode() in part for part in cmdline):
+                found.append(f"{entry} (parent {ppid}, {state}): {b' '.join(cmdline).decode(errors='replace')}")
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def test_go_host_drives_runtime_serve(go_bin: Path, tmp_path: Path, runtime_name
     assert summary["close_session"]["success"] is True and summary["shutdown"]["success"] is True
     # go-plugin's Kill: the controller's Shutdown made it exit well within the 2 s grace
     assert summary["exited"] is True and summary["kill_millis"] < 2000
+    deadline = time.monotonic() + 5  # no `runtime serve` left behind
+    while _serve_processes(str(ALL_HOOKS)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _serve_processes(str(ALL_HOOKS)) == []
 
 
