@@ -118,8 +118,14 @@ def subinterpreter_rows(n: int, warmup: int, floor: float | None, time_fn: Calla
                 rows.append(row_cls("post_auth/subinterpreter/vs_inprocess", "ratio", "x",
                                     round(rows[0].median / floor, 3), None, 1, goal=1.6,
                                     note=f"post_auth/subinterpreter over post_auth/inprocess; {where}"))
+            with Runtime(RuntimeConfig(tier="inprocess", ephemeral=True)) as ref:
+                ref.kv.write("bench-kv", "bench-key", b"v" * 100, None)
+                ref_host = ref.load(variant, name="bench-kv", config=config)
+                ref_kv = sorted(time_fn(lambda: check(ref_host.call("process_post_auth", request, timeout_ms=0)),
+                                        n, warmup))[n // 2]
             rows.append(latency_row("post_auth/subinterpreter+kv", kv,
-                                    f"same-thread, one KV read through the broker inside the hook; {where}"))
+                                    f"same-thread, one KV read through the broker inside the hook "
+                                    f"(the same plugin in-process: {ref_kv:.1f} us); {where}"))
             rows[-1].goal = 11.0
             rows.append(latency_row("post_auth/subinterpreter+deadline", deadline,
                                     f"same-thread, the deadline armed (native watchdog); {where}"))
