@@ -182,13 +182,15 @@ class Runtime:
 
     # -- plugins --------------------------------------------------------------------------
     def load(self, path: str | Path, *, name: str | None = None, tier: str | None = None,
-             config: Mapping[str, Any] | None = None) -> PluginHost:
+             config: Mapping[str, Any] | None = None, check_config: bool = True) -> PluginHost:
         """Load the plugin in directory ``path`` under the identity ``name``.
 
         ``name`` (default: the directory's name, lowercased) is the plugin's identity: its
         KV namespace and event origin, and its key in the policy. ``config`` is merged
         over the policy's config, validated against the plugin's schema, flattened and
-        given to ``initialize`` on every instance.
+        given to ``initialize`` on every instance. ``check_config=False`` skips the
+        schema checks, for a configuration that arrives later and is checked by its
+        sender (a go-plugin host's ``Initialize``: see ``PluginHost.reinitialize``).
 
         Raises:
             ManifestError, PolicyError, ConfigError, TierUnavailable, LoadError.
@@ -204,7 +206,8 @@ class Runtime:
             raise TierUnavailable(f"{manifest.path}: a go-plugin executable (sandbox.command) runs on "
                                   f"the process tier only, not on {settings.tier}", plugin=identity)
         merged = {**settings.config, **(config or {})}
-        validate_config(merged, manifest.config_schema, identity)
+        if check_config:
+            validate_config(merged, manifest.config_schema, identity)
         flat = flatten_config(merged)
         with self._lock:
             if identity in self._plugins:
@@ -214,7 +217,8 @@ class Runtime:
             if backend is None:
                 backend = self._backends[settings.tier] = _backend(settings.tier, self.config, self.policy)
         host = PluginHost(manifest=manifest, settings=settings, backend=backend,
-                          broker=self.broker, init_config=flat, raw_config=merged)
+                          broker=self.broker, init_config=flat, raw_config=merged,
+                          check_config=check_config)
         with self._lock:
             self._plugins[identity] = host
         try:

@@ -160,7 +160,8 @@ class PluginHost:
 
     def __init__(self, *, manifest: Manifest, settings: EffectivePlugin, backend: Backend,
                  broker: ServiceBroker, init_config: Mapping[str, str],
-                 raw_config: Mapping[str, Any] | None = None, source_key: str | None = None) -> None:
+                 raw_config: Mapping[str, Any] | None = None, source_key: str | None = None,
+                 check_config: bool = True) -> None:
         self.manifest = manifest
         self.settings = settings
         self.identity = settings.identity
@@ -168,7 +169,8 @@ class PluginHost:
         self.broker = broker
         self.init_config = dict(init_config)
         self._raw_config = dict(raw_config if raw_config is not None else init_config)
-        self._schema_checked = False
+        #: False: the configuration arrives later (a host's Initialize), unchecked here.
+        self._schema_checked = not check_config
         # The backend keeps each build under source_key (default: the identity), so a
         # reload (Runtime.reload) loads a new build beside the one still serving.
         self.source = PluginSource(source_key or settings.identity, manifest.directory,
@@ -265,6 +267,26 @@ class PluginHost:
             message = value.get("error_message", "") if isinstance(value, dict) else repr(value)
             raise LoadError(f"initialize refused the configuration: {message}",
                             code=ErrorCode.INIT_FAILED, plugin=self.identity, hook="initialize")
+
+    def reinitialize(self, config: Mapping[str, str], timeout_s: float = 30.0) -> None:
+        """Run ``initialize`` with the flattened ``config`` on every instance of the pool
+        (instances made later get it too): a host's ``Initialize`` that arrives after the
+        load. Waits up to ``timeout_s`` for calls in flight to finish.
+
+        Raises:
+            LoadError: INIT_FAILED when the plugin refuses the configuration.
+            DeadlineExceeded: the pool's instances did not come free in time.
+        """
+        self.init_config = dict(config)
+        slots: list[_Slot] = []
+        try:
+            for _ in range(max(1, self.settings.limits.pool_size)):
+                slots.append(self._acquire(timeout_s))
+            for slot in slots:
+                self._initialize(slot)
+        finally:
+            for slot in slots:
+                self._release(slot, False)
 
     def _acquire(self, timeout_s: float | None) -> _Slot:
         if self._closed:
@@ -567,24 +589,45 @@ class PluginHost:
         except PluginRuntimeError as exc:
             log.warning("%s of plugin %s failed: %s", name, self.identity, exc)
 
-    def _open_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
-        broker_id = int(msg.get("service_broker_id", 0) or 0)
-        timeout_ms = int(msg.get("timeout_ms", 0) or 0) or 30_000
-        session_id = self._session_id = f"session-{self.identity}-{broker_id}"
+    def open_session(self, session_id: str, timeout_s: float,
+                     alive: Callable[[], bool] | None = None) -> bool:
+        """Hold a host's session open: block until ``close_session`` (True) or until
+        ``timeout_s`` passes or ``alive()`` turns false (False). The first session fires
+        ``on_session_ready`` in the background, as the Go SDK does."""
+        self._session_id = session_id
         self._session_closed.clear()
         self._session_open.set()
         if not self._session_ready_fired:
             self._session_ready_fired = True
             threading.Thread(target=self._session_hook, args=("on_session_ready", session_id),
                              daemon=True, name=f"session-ready-{self.identity}").start()
-        closed = self._session_closed.wait(timeout_ms / 1000)
+        if alive is None:
+            return self._session_closed.wait(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while alive():  # a host that goes away releases the parked call
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._session_closed.wait(min(remaining, 0.5)):
+                return True
+        return False
+
+    def close_session(self) -> None:
+        """End the open session: ``on_session_closing`` runs, ``open_session`` returns."""
+        self._session_hook("on_session_closing", self._session_id)
+        self._session_open.clear()
+        self._session_closed.set()
+
+    def _open_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
+        broker_id = int(msg.get("service_broker_id", 0) or 0)
+        timeout_ms = int(msg.get("timeout_ms", 0) or 0) or 30_000
+        session_id = f"session-{self.identity}-{broker_id}"
+        closed = self.open_session(session_id, timeout_ms / 1000)
         return {"success": True, "session_id": session_id,
                 "close_reason": 2 if closed else 1}
 
     def _close_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
-        self._session_hook("on_session_closing", self._session_id)
-        self._session_open.clear()
-        self._session_closed.set()
+        self.close_session()
         return {"success": True}
 
     # -- events ------------------------------------------------------------------------------

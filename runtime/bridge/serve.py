@@ -159,24 +159,6 @@ def check_environment(environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def _reinitialize(host: PluginHost, config: dict[str, str]) -> None:
-    """Run ``initialize`` with ``config`` on every instance (and on the ones made later).
-
-    Raises:
-        PluginRuntimeError: the plugin refused the configuration.
-    """
-    host.init_config = dict(config)
-    slots = []
-    try:
-        for _ in range(max(1, host.settings.limits.pool_size)):
-            slots.append(host._acquire(30.0))
-        for slot in slots:
-            host._initialize(slot)
-    finally:
-        for slot in slots:
-            host._release(slot, False)
-
-
 class _TimedInstance:
     """An instance whose ``handle`` calls add their time to the probe's guest time."""
 
@@ -313,7 +295,7 @@ class ServePluginServicer(PluginServiceServicer):
         self.session.config_keys = sorted(config)
         self._use_broker(plugin_id, broker_id)
         try:
-            _reinitialize(self.host, config)
+            self.host.reinitialize(config)
         except PluginRuntimeError as exc:
             log.error("initialize failed: %s", exc.message)
             return plugin_pb2.InitResponse(success=False, error_message=exc.message)
@@ -330,25 +312,10 @@ class ServePluginServicer(PluginServiceServicer):
         session is ``session-<plugin_id>-<broker_id>`` and the first one fires
         ``on_session_ready`` in the background, as the Go SDK does."""
         self._use_broker(int(request.plugin_id), int(request.service_broker_id))
-        host = self.host
         session_id = f"session-{self.session.plugin_id}-{self.session.broker_id}"
         timeout_ms = int(request.timeout_ms) if request.timeout_ms > 0 else 30_000
-        host._session_id = session_id
-        host._session_closed.clear()
-        host._session_open.set()
-        if not host._session_ready_fired:
-            host._session_ready_fired = True
-            threading.Thread(target=host._session_hook, args=("on_session_ready", session_id),
-                             daemon=True, name="session-ready").start()
-        closed = False
-        deadline = time.monotonic() + timeout_ms / 1000
-        while context.is_active():  # a host that goes away releases the parked call
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            if host._session_closed.wait(min(remaining, 0.5)):
-                closed = True
-                break
+        # a host that goes away releases the parked call
+        closed = self.host.open_session(session_id, timeout_ms / 1000, alive=context.is_active)
         reason = (plugin_pb2.OpenSessionResponse.EXPLICIT_CLOSE if closed
                   else plugin_pb2.OpenSessionResponse.TIMEOUT)
         return plugin_pb2.OpenSessionResponse(success=True, session_id=session_id, close_reason=reason)
@@ -372,30 +339,19 @@ _BROKER_ID_HOOKS = frozenset(
     and "service_broker_id" in message_class(h.request).DESCRIPTOR.fields_by_name  # type: ignore[union-attr]
     and h.name != "open_session")
 
-_LOAD_LOCK = threading.Lock()
 
 
 def _load(rt: Runtime, options: ServeOptions) -> PluginHost:
     """Load the plugin. Its configuration arrives later, with the host's ``Initialize``
     (the host checked it against the schema it read with ``GetConfigSchema``), so a
     schema that requires fields must not stop the load: the policy's configuration is
-    checked when the load starts, and ``Initialize`` replaces it."""
-    from .. import api, config
+    checked when it is complete, and ``Initialize`` replaces it."""
     try:
         return rt.load(options.plugin_dir, name=options.name)
     except ConfigError:
         pass
     log.info("the plugin's configuration is incomplete until the host's Initialize")
-    def skip(config: Any, schema: Any, plugin: str) -> None:
-        return None
-
-    with _LOAD_LOCK:  # at start-up, before the server runs: nothing else loads meanwhile
-        checks = api.validate_config, config.validate_config
-        api.validate_config = config.validate_config = skip
-        try:
-            return rt.load(options.plugin_dir, name=options.name)
-        finally:
-            api.validate_config, config.validate_config = checks
+    return rt.load(options.plugin_dir, name=options.name, check_config=False)
 
 
 def _id(raw: str | None) -> int:
