@@ -1,5 +1,5 @@
 """A gateway chain mixing a Go go-plugin plugin (process tier) with Python plugins on the
-wasm and in-process tiers: each plugin sees what the previous one did."""
+wasm, subinterpreter and in-process tiers: each plugin sees what the previous one did."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def test_go_and_python_plugins_in_one_chain(make_go_plugin: Callable[..., Path],
         "grants": ["kv.readwrite"], "limits": {"timeout_ms": 20000}}, "plugins": {
         "gp": {"tier": "process", "config": {"count_requests": True}},
         "enricher": {"tier": "wasm", "config": {"instruction": "Be brief."}},
-        "marker": {"tier": "inprocess"}}}))
+        "marker": {"tier": "inprocess"},
+        "modifier": {"tier": "subinterpreter", "trust": "trusted", "config": {"instruction": "In French."}}}}))
     upstream_saw: list[HttpRequest] = []
 
     def upstream(req: HttpRequest) -> HttpResponse:
@@ -33,16 +34,20 @@ def test_go_and_python_plugins_in_one_chain(make_go_plugin: Callable[..., Path],
         rt.load(make_go_plugin(), name="gp")
         rt.load(EXAMPLES / "request_enricher", name="enricher")
         rt.load(EXAMPLES / "response_modifier", name="marker")
+        rt.load(EXAMPLES / "message_modifier", name="modifier")
         assert {n: p.settings.tier for n, p in rt.plugins.items()} == {
-            "gp": "process", "enricher": "wasm", "marker": "inprocess"}
-        chain = Chain(rt, pre_auth=["gp"], post_auth=["enricher", "gp"], on_response=["marker", "gp"])
+            "gp": "process", "enricher": "wasm", "marker": "inprocess", "modifier": "subinterpreter"}
+        chain = Chain(rt, pre_auth=["modifier", "gp"], post_auth=["enricher", "gp"],
+                      on_response=["marker", "gp"])
         body = json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode()
         result = chain.handle(HttpRequest("POST", "/v1/chat", {"content-type": "application/json"},
                                           body, request_id="r1"), upstream)
         assert result.response.status == 200
         [sent] = upstream_saw
         # the wasm plugin rewrote the body, the Go plugin added its headers after it
-        assert json.loads(sent.body)["messages"][-1] == {"role": "system", "content": "Be brief."}
+        messages = json.loads(sent.body)["messages"]
+        assert messages[-1] == {"role": "system", "content": "Be brief."}
+        assert messages[0]["content"].endswith("In French.")  # the subinterpreter plugin's work
         assert sent.headers["x-go-plugin"] == "hello-from-go" and sent.headers["x-go-count"] == "1"
         assert "x-app-id" in sent.headers
         assert result.context == {"go_plugin": "seen"}
@@ -50,8 +55,8 @@ def test_go_and_python_plugins_in_one_chain(make_go_plugin: Callable[..., Path],
         assert result.response.headers["x-gateway-processed"] == "true"
         assert result.response.headers["x-go-response"] == "1"
         assert b"[redacted]" in result.response.body
-        assert [(s.plugin, s.outcome) for s in result.steps if s.plugin != "(upstream)"][:3] == [
-            ("gp", "passed"), ("enricher", "modified"), ("gp", "modified")]
+        assert [(s.plugin, s.outcome) for s in result.steps if s.plugin != "(upstream)"][:4] == [
+            ("modifier", "modified"), ("gp", "passed"), ("enricher", "modified"), ("gp", "modified")]
         # the Go plugin blocks in pre_auth: nothing after it runs
         blocked = chain.handle(HttpRequest("POST", "/v1/chat", {"x-block": "1"}, body), upstream)
         assert blocked.response.status == 403 and blocked.blocked_by == "gp"
