@@ -310,3 +310,24 @@ def test_reload_replaces_the_process(make_go_plugin: Callable[..., Path]) -> Non
         assert answer["headers"] == {"x-go-plugin": "v2", "x-go-count": "2"}  # same KV namespace
         assert _wait(lambda: len(children_named("goplugin")) == 1 and old not in children_named("goplugin"))
     assert children_named("goplugin") == []
+
+
+def test_plugin_output_reaches_the_plugin_log(make_go_plugin: Callable[..., Path],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """stderr (go-plugin JSON log lines, ``[LEVEL]`` text) and GRPCStdio output of a plugin
+    reach the plugin's log with their levels."""
+    import logging
+    import sys
+    script = Path(__file__).with_name("fake_stdio_plugin.py")
+    caplog.set_level(logging.INFO, logger="plugin.fake")
+    with _runtime() as rt:
+        rt.load(make_go_plugin("fake", command=[sys.executable, str(script)]), name="fake")
+        assert rt.call("fake", "process_post_auth", POST_AUTH)["headers"] == {"x-fake": "1"}
+
+        def seen() -> dict[str, int]:
+            return {r.getMessage().split("] ", 1)[-1].split(" stream=")[0]: r.levelno
+                    for r in caplog.records if r.name == "plugin.fake"}
+
+        assert _wait(lambda: len(seen()) >= 3)
+        assert seen() == {"json warning": logging.WARNING, "text error": logging.ERROR,
+                          "printed after the handshake": logging.INFO}
