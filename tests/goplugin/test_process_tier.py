@@ -331,3 +331,12 @@ def test_plugin_output_reaches_the_plugin_log(make_go_plugin: Callable[..., Path
         assert _wait(lambda: len(seen()) >= 3)
         assert seen() == {"json warning": logging.WARNING, "text error": logging.ERROR,
                           "printed after the handshake": logging.INFO}
+
+
+def test_initialize_refused(make_go_plugin: Callable[..., Path]) -> None:
+    with _runtime() as rt:
+        with pytest.raises(PluginRuntimeError) as err:
+            rt.load(make_go_plugin(), name="gp", config={"fail_init": True})
+        assert err.value.code == "INIT_FAILED" and "fail_init is set" in err.value.message
+        assert _wait(lambda: children_named("goplugin") == [])
+        assert not process_tier._live
