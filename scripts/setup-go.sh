@@ -43,7 +43,7 @@ if ((${#missing[@]})); then
   fi
 fi
 
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/gateway-plugin-sandbox/go
+CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gateway-plugin-sandbox/go
 versions=$(dpkg-query -W -f='${Package}=${Version}\n' "${PACKAGES[@]}")
 hash=$( { printf '%s\n' "$versions"; cat scripts/setup-go.sh;
           for p in "${PROTOS[@]}"; do cat "proto/$p.proto"; done;
