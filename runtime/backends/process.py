@@ -199,8 +199,12 @@ class ProcessBackend(Backend):
         return instance
 
     def close(self) -> None:
-        for instance in list(self._instances):
-            instance.close()
+        """Close every instance still open, in parallel (each may take the grace period)."""
+        threads = [threading.Thread(target=i.close, daemon=True) for i in list(self._instances)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
 
 def _announced_hooks(manifest: Manifest) -> list[int]:
