@@ -60,8 +60,12 @@ func emit(v interface{}) {
 	_ = out.Encode(v)
 }
 
+// cleanup stops the plugin (go-plugin's Kill) on every way out, fail() included.
+var cleanup = func() {}
+
 func fail(format string, args ...interface{}) {
 	emit(map[string]string{"fatal": fmt.Sprintf(format, args...)})
+	cleanup()
 	os.Exit(1)
 }
 
@@ -335,10 +339,19 @@ func main() {
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "gohost", Output: os.Stderr, Level: hclog.Warn}),
 		StartTimeout:     2 * time.Minute,
 	})
-	defer client.Kill()
+	cleanup = client.Kill
+	defer func() { cleanup() }()
 	rpcClient, err := client.Client()
 	if err != nil {
 		fail("starting the plugin: %v", err)
+	}
+	// a plugin killed after the grace period cannot remove its socket: we do, after Kill
+	if rc := client.ReattachConfig(); rc != nil && rc.Addr != nil && rc.Addr.Network() == "unix" {
+		socket := rc.Addr.String()
+		cleanup = func() {
+			client.Kill()
+			os.Remove(socket)
+		}
 	}
 	raw, err := rpcClient.Dispense("plugin")
 	if err != nil {
@@ -528,7 +541,7 @@ func main() {
 	shutResp, shutErr := svc.Client.Shutdown(sctx, &pluginpb.ShutdownRequest{TimeoutSeconds: 5})
 	cancel()
 	killStart := time.Now()
-	client.Kill()
+	cleanup()
 	killMillis := time.Since(killStart).Milliseconds()
 
 	summary := map[string]interface{}{"event": "summary", "kill_millis": killMillis, "exited": client.Exited()}

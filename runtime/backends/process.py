@@ -31,7 +31,8 @@ sections 2 and 5):
 * closing: ``CloseSession{reason: "unload"}``, the broker stream closed,
   ``GRPCController/Shutdown``, then a grace period (2 s) before SIGKILL to the process
   group; the socket directory is removed. A host that dies without closing takes its
-  plugins with it (Linux ``PR_SET_PDEATHSIG``).
+  plugins with it (Linux ``PR_SET_PDEATHSIG``), and the next process backend removes the
+  socket directories such hosts left behind.
 
 The process tier is **not a sandbox**: the executable is native code with the operator's
 privileges (no memory cap, no clock or random control). Use it for plugins the operator
@@ -156,6 +157,28 @@ class _Spawner:
 
 
 _SPAWNER = _Spawner()
+_DIR_PREFIX = "gps-plugin-"
+
+
+def sweep_stale_dirs() -> int:
+    """Remove the socket directories of hosts that died without closing (their name
+    carries the host's pid); returns how many were removed."""
+    removed = 0
+    base = Path(tempfile.gettempdir())
+    for path in base.glob(f"{_DIR_PREFIX}*-*"):
+        pid_text = path.name[len(_DIR_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # that host is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, another user's
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def _kill_all() -> None:
@@ -174,6 +197,7 @@ class ProcessBackend(Backend):
     enforces_limits = True
 
     def __init__(self) -> None:
+        sweep_stale_dirs()
         self._manifests: dict[str, Manifest] = {}
         self._instances: "weakref.WeakSet[ProcessInstance]" = weakref.WeakSet()
         #: Event subscriptions of every instance, by subscription id (events reach any
@@ -413,7 +437,7 @@ class _Process:
         self.closing = False
         self.no_restart = False
         self.methods: dict[int, tuple[Callable[..., Any], type[Message]]] = {}
-        self.dir = tempfile.mkdtemp(prefix="gps-plugin-")
+        self.dir = tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{os.getpid()}-")
         self._broker_out: "queue.SimpleQueue[grpc_broker_pb2.ConnInfo | None]" = queue.SimpleQueue()
         self._session_thread: threading.Thread | None = None
         self._stderr_tail: list[str] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -266,6 +267,10 @@ def test_plugins_die_with_a_killed_host(make_go_plugin: Callable[..., Path]) -> 
         host.kill()
         host.wait()
         assert _wait(lambda: not any(_alive(p) for p in plugins))
+        left = list(Path(tempfile.gettempdir()).glob(f"gps-plugin-{host.pid}-*"))
+        assert left  # the killed host could not remove its socket directory ...
+        process_tier.ProcessBackend()
+        assert not any(p.exists() for p in left)  # ... the next backend does
     finally:
         host.kill()
         host.wait()
