@@ -76,6 +76,9 @@ if [ ! -x "$BIN/goplugin" ] || [ ! -x "$BIN/gohost" ]; then
   rm -rf "$OUT/bin.new" && mv "$tmp/bin" "$OUT/bin.new" && rm -rf "$BIN" && mv "$OUT/bin.new" "$BIN"
 fi
 
+touch "$OUT"  # in use: builds unused for a week are removed
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name '????????????????' -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+
 if [[ " $* " == *" --bin-dir "* ]]; then
   echo "$BIN"
 fi
