@@ -621,7 +621,10 @@ class PluginHost:
     def _open_session(self, msg: Mapping[str, Any]) -> dict[str, Any]:
         broker_id = int(msg.get("service_broker_id", 0) or 0)
         timeout_ms = int(msg.get("timeout_ms", 0) or 0) or 30_000
-        session_id = f"session-{self.identity}-{broker_id}"
+        # the Go SDK's form names the host's numeric plugin ID; embedded callers that
+        # give none get the plugin's identity in its place
+        plugin_id = int(msg.get("plugin_id", 0) or 0)
+        session_id = f"session-{plugin_id or self.identity}-{broker_id}"
         closed = self.open_session(session_id, timeout_ms / 1000)
         return {"success": True, "session_id": session_id,
                 "close_reason": 2 if closed else 1}

@@ -458,6 +458,10 @@ def test_open_session_fires_on_session_ready_and_close_session_fires_closing(rt:
     assert rt.call("session_aware", "close_session", {"reason": "done"}) == {"success": True}
     # on_session_closing sees the id of the session that was opened
     assert rt.kv.read("session_aware", "session:closing") == b"session-session_aware-3"
+    # with the host's numeric plugin ID, the Go SDK's form
+    answer = rt.call("session_aware", "open_session", {"service_broker_id": 3, "plugin_id": 12,
+                                                        "timeout_ms": 10})
+    assert answer["session_id"] == "session-12-3"
 
 
 # -- more answers of the capability plugins --------------------------------------------------
