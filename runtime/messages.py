@@ -108,7 +108,7 @@ def _fill(msg: Message, d: Mapping[str, Any], path: str) -> None:
                 setattr(msg, key, value.encode("latin-1") if isinstance(value, str) else value)
             else:
                 setattr(msg, key, value)
-        except (TypeError, ValueError, AttributeError, UnicodeEncodeError) as exc:
+        except (TypeError, ValueError, AttributeError, UnicodeEncodeError, OverflowError) as exc:
             raise AbiViolation(f"field {where}: {exc}", code=ErrorCode.BAD_RETURN) from None
 
 

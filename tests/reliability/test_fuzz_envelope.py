@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from google.protobuf.message import Message
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_strategies import envelope_texts, fuzz_settings, json_objects, json_values, messages, mutated_text
@@ -147,6 +147,7 @@ def envelope_forms(draw: Any) -> tuple[type[Message], dict[str, Any]]:
 
 @fuzz_settings()
 @given(envelope_forms())
+@example((message_class("config_provider.ConfigSchemaResponse"), {"success": 2**63}))  # found by the long run
 def test_fuzz_from_envelope(item: tuple[type[Message], dict[str, Any]]) -> None:
     cls, value = item
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_strategies import fuzz_settings, json_objects, json_values, mutated_text
@@ -132,6 +132,9 @@ def schemas(draw: Any) -> Any:
 
 @fuzz_settings()
 @given(json_objects, schemas())
+@example({}, {"$ref": "http://127.0.0.1:9/schema.json"})  # found: the host fetched it
+@example({}, {"$ref": ""})
+@example({}, {"not": None})
 def test_fuzz_validate_config(config: dict[str, Any], schema: Any) -> None:
     try:
         validate_config(config, schema if isinstance(schema, dict) else {"type": schema}, "fuzz")
