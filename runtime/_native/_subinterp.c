@@ -63,6 +63,7 @@ typedef struct InterpObject {
     long long last_elapsed_ns;
     long long last_overrun_ns;  /* how long past its deadline the last call ended */
     long long total_injections;
+    struct worker_s *worker;  /* worker-mode thread, or NULL */
 } InterpObject;
 
 typedef struct call_ctx {
@@ -463,6 +464,7 @@ static PyObject *Interp_create(PyObject *mod, PyObject *args) {
     self->last_elapsed_ns = 0;
     self->last_overrun_ns = 0;
     self->total_injections = 0;
+    self->worker = NULL;
 
     PyThreadState *main_ts = PyThreadState_Get();
     PyThreadState *sub_ts = NULL;
@@ -557,9 +559,12 @@ static PyObject *Interp_create(PyObject *mod, PyObject *args) {
 }
 
 /* Destroy the interpreter (idle, no injectors). Called holding the main GIL. */
+static void stop_worker(InterpObject *self);
+
 static void end_interpreter(InterpObject *self) {
     if (!self->alive)
         return;
+    stop_worker(self);
     for (;;) {  /* injectors attach to the interpreter: let them finish */
         pthread_mutex_lock(&g_lock);
         int n = self->injectors;
@@ -578,6 +583,11 @@ static void end_interpreter(InterpObject *self) {
     }
     PyThreadState *main_ts = PyThreadState_Swap(ts);
     delete_pending_ts(self);
+    if (self->dispatch != NULL) {  /* CMD_FINI: the bootstrap's last words on this thread */
+        PyObject *r = PyObject_CallFunction(self->dispatch, "lls", 4L, 0L, "");
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
     Py_CLEAR(self->dispatch);
     Py_CLEAR(self->deadline_exc);
     for (int i = 0; i < self->ts_n; i++) {
@@ -593,6 +603,91 @@ static void end_interpreter(InterpObject *self) {
     self->interp = NULL;
 }
 
+/* The part of a call that runs inside the subinterpreter (its thread state attached). */
+static void run_in_sub(InterpObject *self, long cmd, long arg, const char *p, Py_ssize_t n,
+                       long long timeout_ns, outbuf *out, int *injected_out, long long *started_out,
+                       long long *ended_out, long long *deadline_out) {
+    delete_pending_ts(self);
+    long long started = mono_ns();
+    long long deadline = timeout_ns > 0 ? started + timeout_ns : 0;
+    pthread_mutex_lock(&g_lock);
+    self->seq = ++g_seq;
+    self->run_tid = PyThread_get_thread_ident();
+    self->deadline_ns = deadline;
+    self->started_ns = started;
+    self->injections = 0;
+    self->reinject_ns = REINJECT_FIRST_NS;
+    if (deadline) {
+        if (ensure_watchdog() == 0) {
+            list_add(self);
+            if (g_next_wake == 0 || deadline < g_next_wake)
+                pthread_cond_signal(&g_cond);
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    {
+        PyObject *s = PyUnicode_DecodeUTF8(p, n, "surrogatepass");
+        PyObject *r = s ? PyObject_CallFunction(self->dispatch, "llO", cmd, arg, s) : NULL;
+        Py_XDECREF(s);
+        if (r == NULL)
+            out_from_exception(out, self->deadline_exc);
+        else
+            out_from_result(out, r, self->deadline_exc);
+        Py_XDECREF(r);
+    }
+    pthread_mutex_lock(&g_lock);
+    int injected = self->injections;
+    self->seq = 0;
+    self->deadline_ns = 0;
+    list_remove(self);
+    pthread_mutex_unlock(&g_lock);
+    if (injected)
+        PyThreadState_SetAsyncExc(PyThread_get_thread_ident(), NULL);  /* drop a pending one */
+    PyErr_Clear();
+    *injected_out = injected;
+    *started_out = started;
+    *ended_out = mono_ns();
+    *deadline_out = deadline;
+}
+
+/* Turn a finished call's outbuf into the Python answer (holding the caller's GIL). */
+static PyObject *finish_call(InterpObject *self, outbuf *out, int injected, long long started,
+                             long long ended, long long deadline) {
+    self->last_injections = injected;
+    self->last_elapsed_ns = ended - started;
+    self->last_overrun_ns = deadline && ended > deadline ? ended - deadline : 0;
+    if (out->data == NULL)
+        return PyErr_NoMemory();
+    PyObject *res;
+    if (out->is_deadline) {
+        res = PyUnicode_FromString("\x01" "D");
+    } else if (out->is_error) {
+        PyObject *msg = PyUnicode_DecodeUTF8(out->data, out->len, "replace");
+        if (msg != NULL) {
+            PyErr_SetObject(PyExc_RuntimeError, msg);
+            Py_DECREF(msg);
+        }
+        res = NULL;
+    } else {
+        res = PyUnicode_DecodeUTF8(out->data, out->len, "surrogatepass");
+    }
+    PyMem_RawFree(out->data);
+    out->data = NULL;
+    return res;
+}
+
+static int check_callable(InterpObject *self) {
+    if (!self->alive) {
+        PyErr_SetString(PyExc_RuntimeError, "the subinterpreter is closed");
+        return -1;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the subinterpreter is running another call");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *Interp_call(InterpObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 5 || !PyUnicode_Check(args[2])) {
         PyErr_SetString(PyExc_TypeError, "call(cmd: int, arg: int, text: str, host, timeout_ns: int)");
@@ -604,14 +699,8 @@ static PyObject *Interp_call(InterpObject *self, PyObject *const *args, Py_ssize
     if (PyErr_Occurred())
         return NULL;
     PyObject *host = args[3];
-    if (!self->alive) {
-        PyErr_SetString(PyExc_RuntimeError, "the subinterpreter is closed");
+    if (check_callable(self) < 0)
         return NULL;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "the subinterpreter is running another call");
-        return NULL;
-    }
     Py_ssize_t n;
     PyObject *keep;
     const char *p = utf8_of(args[2], &n, &keep);
@@ -635,72 +724,235 @@ static PyObject *Interp_call(InterpObject *self, PyObject *const *args, Py_ssize
 
     PyThreadState *main_ts = PyEval_SaveThread();
     PyEval_RestoreThread(sub_ts);
-    /* ---- inside the subinterpreter */
-    delete_pending_ts(self);
-    started = mono_ns();
-    deadline = timeout_ns > 0 ? started + timeout_ns : 0;
-    pthread_mutex_lock(&g_lock);
-    self->seq = ++g_seq;
-    self->run_tid = PyThread_get_thread_ident();
-    self->deadline_ns = deadline;
-    self->started_ns = started;
-    self->injections = 0;
-    self->reinject_ns = REINJECT_FIRST_NS;
-    if (deadline) {
-        if (ensure_watchdog() == 0) {
-            list_add(self);
-            if (g_next_wake == 0 || deadline < g_next_wake)
-                pthread_cond_signal(&g_cond);
-        }
-    }
-    pthread_mutex_unlock(&g_lock);
-    {
-        PyObject *s = PyUnicode_DecodeUTF8(p, n, "surrogatepass");
-        PyObject *r = s ? PyObject_CallFunction(self->dispatch, "llO", cmd, arg, s) : NULL;
-        Py_XDECREF(s);
-        if (r == NULL)
-            out_from_exception(&out, self->deadline_exc);
-        else
-            out_from_result(&out, r, self->deadline_exc);
-        Py_XDECREF(r);
-    }
-    pthread_mutex_lock(&g_lock);
-    injected = self->injections;
-    self->seq = 0;
-    self->deadline_ns = 0;
-    list_remove(self);
-    pthread_mutex_unlock(&g_lock);
-    if (injected)
-        PyThreadState_SetAsyncExc(PyThread_get_thread_ident(), NULL);  /* drop a pending one */
-    PyErr_Clear();
-    ended = mono_ns();
+    run_in_sub(self, cmd, arg, p, n, timeout_ns, &out, &injected, &started, &ended, &deadline);
     PyEval_SaveThread();
-    /* ---- back in the caller's interpreter */
     PyEval_RestoreThread(main_ts);
     t_ctx = ctx.prev;
     self->busy = 0;
-    self->last_injections = injected;
-    self->last_elapsed_ns = ended - started;
-    self->last_overrun_ns = deadline && ended > deadline ? ended - deadline : 0;
     Py_XDECREF(keep);
+    PyObject *res = finish_call(self, &out, injected, started, ended, deadline);
     Py_DECREF(self);
-    if (out.data == NULL)
-        return PyErr_NoMemory();
-    PyObject *res;
-    if (out.is_deadline) {
-        res = PyUnicode_FromString("\x01" "D");
-    } else if (out.is_error) {
-        PyObject *msg = PyUnicode_DecodeUTF8(out.data, out.len, "replace");
-        if (msg != NULL) {
-            PyErr_SetObject(PyExc_RuntimeError, msg);
-            Py_DECREF(msg);
-        }
-        res = NULL;
-    } else {
-        res = PyUnicode_DecodeUTF8(out.data, out.len, "surrogatepass");
-    }
-    PyMem_RawFree(out.data);
     return res;
+}
+
+/* ------------------------------------------------------------------ the worker thread */
+
+typedef struct worker_s {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    pthread_t th;
+    int has_job, done, stop, exited;
+    long cmd, arg;
+    char *text;
+    Py_ssize_t n;
+    PyObject *host;
+    long long timeout_ns;
+    outbuf out;
+    int injected;
+    long long started, ended, deadline;
+} worker_t;
+
+static void *worker_main(void *p) {
+    InterpObject *self = (InterpObject *)p;
+    worker_t *w = self->worker;
+    PyThreadState *main_ts = PyThreadState_New(PyInterpreterState_Main());
+    PyThreadState *sub_ts = PyThreadState_New(self->interp);
+    pthread_mutex_lock(&w->m);
+    for (;;) {
+        while (!w->has_job && !w->stop)
+            pthread_cond_wait(&w->c, &w->m);
+        if (w->stop)
+            break;
+        w->has_job = 0;
+        pthread_mutex_unlock(&w->m);
+        call_ctx ctx;
+        ctx.host = w->host;
+        ctx.main_ts = main_ts;
+        ctx.prev = NULL;
+        t_ctx = &ctx;
+        outbuf out = {0};
+        int injected;
+        long long started, ended, deadline;
+        PyEval_RestoreThread(sub_ts);
+        run_in_sub(self, w->cmd, w->arg, w->text, w->n, w->timeout_ns, &out, &injected, &started,
+                   &ended, &deadline);
+        PyEval_SaveThread();
+        t_ctx = NULL;
+        pthread_mutex_lock(&w->m);
+        w->out = out;
+        w->injected = injected;
+        w->started = started;
+        w->ended = ended;
+        w->deadline = deadline;
+        w->done = 1;
+        pthread_cond_broadcast(&w->c);
+    }
+    pthread_mutex_unlock(&w->m);
+    PyEval_RestoreThread(sub_ts);
+    PyThreadState_Clear(sub_ts);
+    PyThreadState_DeleteCurrent();
+    if (!GPS_FINALIZING()) {
+        PyEval_RestoreThread(main_ts);
+        PyThreadState_Clear(main_ts);
+        PyThreadState_DeleteCurrent();
+    }
+    pthread_mutex_lock(&w->m);
+    w->exited = 1;
+    pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+    return NULL;
+}
+
+static int start_worker(InterpObject *self) {
+    worker_t *w = (worker_t *)PyMem_RawCalloc(1, sizeof(worker_t));
+    if (w == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    pthread_mutex_init(&w->m, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->c, &ca);
+    pthread_condattr_destroy(&ca);
+    self->worker = w;
+    if (pthread_create(&w->th, NULL, worker_main, self) != 0) {
+        self->worker = NULL;
+        PyMem_RawFree(w);
+        PyErr_SetString(PyExc_RuntimeError, "cannot start a worker thread");
+        return -1;
+    }
+    return 0;
+}
+
+/* Wait (GIL released) until the worker's job is done or wait_s passes (< 0: forever). */
+static int worker_wait(worker_t *w, double wait_s) {
+    int done;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&w->m);
+    if (wait_s < 0) {
+        while (!w->done)
+            pthread_cond_wait(&w->c, &w->m);
+    } else {
+        long long until = mono_ns() + (long long)(wait_s * 1e9);
+        struct timespec ts;
+        ts.tv_sec = until / 1000000000LL;
+        ts.tv_nsec = until % 1000000000LL;
+        while (!w->done) {
+            if (pthread_cond_timedwait(&w->c, &w->m, &ts) == ETIMEDOUT)
+                break;
+        }
+    }
+    done = w->done;
+    pthread_mutex_unlock(&w->m);
+    Py_END_ALLOW_THREADS
+    return done;
+}
+
+/* The finished job's answer; the interpreter is free again. */
+static PyObject *worker_collect(InterpObject *self) {
+    worker_t *w = self->worker;
+    pthread_mutex_lock(&w->m);
+    outbuf out = w->out;
+    memset(&w->out, 0, sizeof(outbuf));
+    w->done = 0;
+    pthread_mutex_unlock(&w->m);
+    PyMem_RawFree(w->text);
+    w->text = NULL;
+    Py_CLEAR(w->host);
+    self->busy = 0;
+    return finish_call(self, &out, w->injected, w->started, w->ended, w->deadline);
+}
+
+static PyObject *Interp_submit(InterpObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyUnicode_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "submit(cmd: int, arg: int, text: str, host, timeout_ns: int, wait_s: float)");
+        return NULL;
+    }
+    long cmd = PyLong_AsLong(args[0]);
+    long arg = PyLong_AsLong(args[1]);
+    long long timeout_ns = PyLong_AsLongLong(args[4]);
+    double wait_s = PyFloat_AsDouble(args[5]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (check_callable(self) < 0)
+        return NULL;
+    if (self->worker == NULL && start_worker(self) < 0)
+        return NULL;
+    worker_t *w = self->worker;
+    Py_ssize_t n;
+    PyObject *keep;
+    const char *p = utf8_of(args[2], &n, &keep);
+    if (p == NULL)
+        return NULL;
+    char *copy = (char *)PyMem_RawMalloc(n ? (size_t)n : 1);
+    if (copy == NULL) {
+        Py_XDECREF(keep);
+        return PyErr_NoMemory();
+    }
+    memcpy(copy, p, (size_t)n);
+    Py_XDECREF(keep);
+    Py_INCREF(args[3]);
+    self->busy = 1;
+    pthread_mutex_lock(&w->m);
+    w->cmd = cmd;
+    w->arg = arg;
+    w->text = copy;
+    w->n = n;
+    w->host = args[3];
+    w->timeout_ns = timeout_ns;
+    w->done = 0;
+    w->has_job = 1;
+    pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+    if (!worker_wait(w, wait_s))
+        Py_RETURN_NONE;  /* still running: wait() and collect() later */
+    return worker_collect(self);
+}
+
+static PyObject *Interp_wait(InterpObject *self, PyObject *arg) {
+    double wait_s = PyFloat_AsDouble(arg);
+    if (wait_s == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (self->worker == NULL || !self->busy)
+        Py_RETURN_TRUE;
+    return PyBool_FromLong(worker_wait(self->worker, wait_s));
+}
+
+static PyObject *Interp_collect(InterpObject *self, PyObject *unused) {
+    (void)unused;
+    if (self->worker == NULL || !self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "no call to collect");
+        return NULL;
+    }
+    if (!worker_wait(self->worker, 0.0)) {
+        PyErr_SetString(PyExc_RuntimeError, "the call is still running");
+        return NULL;
+    }
+    return worker_collect(self);
+}
+
+/* Stop and join the worker thread (its call done). Holding the main GIL. */
+static void stop_worker(InterpObject *self) {
+    worker_t *w = self->worker;
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->m);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(w->th, NULL);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(w->out.data);
+    w->out.data = NULL;
+    PyMem_RawFree(w->text);
+    w->text = NULL;
+    Py_CLEAR(w->host);
+    /* The struct itself is left allocated: another host thread may still be returning
+     * from worker_wait() on it (a few hundred bytes per destroyed interpreter). */
+    self->worker = NULL;
 }
 
 static PyObject *Interp_inject(InterpObject *self, PyObject *unused) {
@@ -715,6 +967,11 @@ static PyObject *Interp_inject(InterpObject *self, PyObject *unused) {
 
 static PyObject *Interp_close(InterpObject *self, PyObject *unused) {
     (void)unused;
+    if (self->busy && self->worker != NULL && worker_wait(self->worker, 0.0)) {
+        PyObject *r = worker_collect(self);  /* a finished worker call nobody collected */
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
     if (self->busy) {
         PyErr_SetString(PyExc_RuntimeError, "the subinterpreter is running a call");
         return NULL;
@@ -725,7 +982,13 @@ static PyObject *Interp_close(InterpObject *self, PyObject *unused) {
 
 static PyObject *Interp_running(InterpObject *self, void *unused) {
     (void)unused;
-    return PyBool_FromLong(self->busy);
+    int running = self->busy;
+    if (running && self->worker != NULL) {
+        pthread_mutex_lock(&self->worker->m);
+        running = !self->worker->done;
+        pthread_mutex_unlock(&self->worker->m);
+    }
+    return PyBool_FromLong(running);
 }
 
 static PyObject *Interp_alive(InterpObject *self, void *unused) {
@@ -758,6 +1021,11 @@ static void Interp_dealloc(InterpObject *self) {
 static PyMethodDef Interp_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Interp_call, METH_FASTCALL,
      "call(cmd, arg, text, host, timeout_ns) -> str: run the bootstrap's dispatch here."},
+    {"submit", (PyCFunction)(void (*)(void))Interp_submit, METH_FASTCALL,
+     "submit(cmd, arg, text, host, timeout_ns, wait_s) -> str | None: run on the interpreter's "
+     "worker thread; None when it is still running after wait_s (then wait() and collect())."},
+    {"wait", (PyCFunction)Interp_wait, METH_O, "wait(seconds) -> bool: the worker call is done."},
+    {"collect", (PyCFunction)Interp_collect, METH_NOARGS, "The finished worker call's answer."},
     {"inject", (PyCFunction)Interp_inject, METH_NOARGS,
      "Raise the deadline exception in the running call now (True if an injector started)."},
     {"close", (PyCFunction)Interp_close, METH_NOARGS, "Destroy the interpreter (idle only)."},

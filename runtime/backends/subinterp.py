@@ -67,7 +67,7 @@ __all__ = ["SubinterpreterBackend", "SubinterpreterSettings", "tier_status", "dr
 
 log = logging.getLogger("runtime.subinterpreter")
 
-CMD_HANDLE, CMD_NEW, CMD_DROP, CMD_PING = 0, 1, 2, 3
+CMD_HANDLE, CMD_NEW, CMD_DROP, CMD_PING, CMD_FINI = 0, 1, 2, 3, 4
 #: Lifecycle hooks a disabled plugin's instances still answer (with its last real answers),
 #: so the dispatcher keeps a pool whose every call answers TIER_UNAVAILABLE.
 _LIFECYCLE = frozenset(HOOKS_BY_NAME[name].number for name in ("instance_start", "initialize", "shutdown"))
@@ -255,6 +255,24 @@ class _Runner:
         self.submit(None)
 
 
+class _NativeWait:
+    """A native worker call that overran: ``wait`` on it, then ``stop`` collects it (the
+    interfaces of _Pending.done and _Runner that the reaper uses)."""
+
+    def __init__(self, interp: Any) -> None:
+        self.interp = interp
+        self.done = self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return bool(self.interp.wait(-1.0 if timeout is None else float(timeout)))
+
+    def stop(self) -> None:
+        try:
+            self.interp.collect()
+        except RuntimeError:
+            pass  # the late answer (or its error) is dropped
+
+
 class _PluginState:
     """The interpreters of one prepared plugin."""
 
@@ -266,7 +284,7 @@ class _PluginState:
         self.worker_mode = heavy
         self.lock = threading.Lock()
         self.spares: list[_Interp] = []
-        self.quarantine: list[tuple[_Interp, _Pending]] = []
+        self.quarantine: list[tuple[_Interp, Any]] = []
         self.retired = False
         self.refilling = False
         self.refill_thread: threading.Thread | None = None
@@ -362,7 +380,7 @@ class _PluginState:
             log.warning("plugin %s: %s; its calls now run on worker threads, so later "
                         "overruns are answered on time", self.identity, why)
 
-    def reap(self, interp: _Interp, pending: _Pending, runner: _Runner) -> None:
+    def reap(self, interp: _Interp, pending: Any, runner: Any) -> None:
         """An interpreter whose worker call overran: reclaim it if it stops within the
         grace period, else quarantine it."""
         def wait() -> None:
@@ -373,7 +391,7 @@ class _PluginState:
             self._quarantine(interp, pending, runner)
         threading.Thread(target=wait, name=f"subinterp-reap-{self.identity}", daemon=True).start()
 
-    def _quarantine(self, interp: _Interp, pending: _Pending, runner: _Runner) -> None:
+    def _quarantine(self, interp: _Interp, pending: Any, runner: Any) -> None:
         limit = self.backend.settings.max_quarantined
         with self.lock:
             self.stats.quarantined += 1
@@ -408,8 +426,8 @@ class _SubinterpreterInstance:
         self.state = state
         self.interp = interp
         self.host_call = host_call
-        self.runner: _Runner | None = None
-        self.overran: _Pending | None = None
+        self.runner: Any = None  # _Runner, or _NativeWait after an overrun
+        self.overran: Any = None  # _Pending or _NativeWait
         self.closed = False
 
     def handle(self, hook: int, payload: str, timeout_ms: int | None = None) -> str:
@@ -432,6 +450,20 @@ class _SubinterpreterInstance:
         return text
 
     def _on_worker(self, hook: int, payload: str, timeout_ms: int | None, timeout_ns: int) -> str:
+        submit = getattr(self.interp, "submit", None)
+        if submit is not None:  # the native helper's own worker thread: no main-GIL hand-off
+            try:
+                text = submit(CMD_HANDLE, hook, payload, self.host_call, timeout_ns,
+                              timeout_ms / 1000 if timeout_ms else -1.0)
+            except RuntimeError as exc:
+                raise SandboxBroken(f"the subinterpreter failed: {exc}", plugin=self.state.identity) from None
+            if text is None:
+                self.overran = self.runner = _NativeWait(self.interp)
+                with self.state.lock:
+                    self.state.stats.deadlines += 1
+                raise DeadlineExceeded(f"the plugin did not answer within {timeout_ms} ms",
+                                       plugin=self.state.identity)
+            return self._answer(text, self.interp.last, timeout_ms)
         if self.runner is None:
             self.runner = _Runner(self.interp, f"subinterp-{self.state.identity}")
         pending = _Pending()
@@ -476,7 +508,7 @@ class _SubinterpreterInstance:
         if self.overran is not None and self.runner is not None:
             state.reap(self.interp, self.overran, self.runner)
             return
-        if self.runner is not None:
+        if isinstance(self.runner, _Runner):
             self.runner.stop()
             self.runner.thread.join(5)
         try:

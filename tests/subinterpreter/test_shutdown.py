@@ -67,6 +67,9 @@ def test_exit_with_an_interpreter_that_cannot_be_stopped() -> None:
                                    policy=trusted_policy({"probe": {"heavy": True}}),
                                    subinterpreter=SubinterpreterSettings(grace_ms=50)))
         rt.load(PROBE)
+        stats = rt._backends["subinterpreter"].statistics
+        while stats("probe").interpreters_created < 2:  # the spare that replaces the instance
+            time.sleep(0.01)
         started = time.monotonic()
         try:  # minutes of C-level work
             rt.call("probe", "process_post_auth", probe_request(**{"x-mode": "cwork", "x-n": str(10**11)}),

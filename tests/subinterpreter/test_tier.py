@@ -165,8 +165,16 @@ def test_heavy_plugins_run_on_worker_threads(heavy_by: str, make_runtime: Callab
     assert _backend(rt).statistics("probe").mode == "worker"
     rt.kv.write("probe", "k", b"v", None)
     assert rt.call("probe", "process_post_auth", probe_request(**{"x-mode": "kv"}))["headers"] == {"x-value": "v"}
-    names = {t.name for t in threading.enumerate()}
-    assert "subinterp-probe" in names
+    worker = rt.call("probe", "process_post_auth", probe_request(**{"x-mode": "thread"}))["headers"]["x-thread"]
+    assert int(worker) != threading.get_native_id()  # the interpreter's own host thread
+
+
+def test_same_thread_mode_runs_in_the_callers_thread(make_runtime: Callable[..., Runtime]) -> None:
+    rt = make_runtime(driver="native")
+    rt.load(PROBE)
+    for _ in range(2):
+        got = rt.call("probe", "process_post_auth", probe_request(**{"x-mode": "thread"}), timeout_ms=0)
+        assert int(got["headers"]["x-thread"]) == threading.get_native_id()
 
 
 def test_runtime_info_names_the_gil_mode() -> None:

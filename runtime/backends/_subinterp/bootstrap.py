@@ -26,7 +26,7 @@ for _p in reversed(_setup["sys_path"]):
 if _setup.get("switch_interval"):
     sys.setswitchinterval(float(_setup["switch_interval"]))
 
-CMD_HANDLE, CMD_NEW, CMD_DROP, CMD_PING = 0, 1, 2, 3
+CMD_HANDLE, CMD_NEW, CMD_DROP, CMD_PING, CMD_FINI = 0, 1, 2, 3, 4
 
 
 class HookDeadline(BaseException):
@@ -98,6 +98,23 @@ _factory = _import_factory()
 _instance: Any = None
 
 
+def _forget_main_thread() -> None:
+    """Run by the thread about to destroy this interpreter. On 3.11/3.12, ending an
+    interpreter joins the ``threading`` module's main thread: the thread that first
+    imported ``threading`` here (a plugin import, on whatever thread made the
+    interpreter). From any other thread that join never returns; drop it (the
+    interpreter runs no threads of its own)."""
+    t = sys.modules.get("threading")
+    if t is None:
+        return
+    main = getattr(t, "_main_thread", None)
+    locks = getattr(t, "_shutdown_locks", None)
+    if main is None or locks is None or main.ident == t.get_ident():
+        return
+    with t._shutdown_locks_lock:
+        locks.discard(getattr(main, "_tstate_lock", None))
+
+
 def dispatch(cmd: int, arg: int, text: str) -> str:
     global _instance
     try:
@@ -117,6 +134,9 @@ def dispatch(cmd: int, arg: int, text: str) -> str:
             return ""
         if cmd == CMD_PING:
             return text
+        if cmd == CMD_FINI:
+            _forget_main_thread()
+            return ""
         return f"\x01Eunknown command {cmd}"
     except HookDeadline:
         return "\x01D"

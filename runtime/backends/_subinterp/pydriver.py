@@ -228,6 +228,10 @@ class PyInterp:
             raise RuntimeError("the subinterpreter is running a call")
         self._alive = False
         try:
+            try:  # the bootstrap's CMD_FINI, on this thread (see bootstrap._forget_main_thread)
+                self._run("dispatch(4, 0, '')", {})
+            except RuntimeError:
+                pass
             self._m.destroy(self._id)
         finally:
             os.write(self._wake_w, b"q")

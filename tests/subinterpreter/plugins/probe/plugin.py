@@ -7,12 +7,14 @@
 * ``kv``: reads the KV key ``x-key`` and answers it in ``x-value``;
 * ``count``: sleeps ``x-seconds`` (default 0), adds one to a module-level counter and
   answers it (one counter per interpreter);
+* ``thread``: answers the OS thread's id in ``x-thread``;
 * anything else: answers at once.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 from guest_sdk import BasePlugin, Context, PostAuthHandler
@@ -59,6 +61,8 @@ class Probe(BasePlugin, PostAuthHandler):
         if mode == "kv":
             value = ctx.services.kv.read(headers.get("x-key", "k")).decode()
             return PluginResponse(modified=True, headers={"x-value": value})
+        if mode == "thread":
+            return PluginResponse(modified=True, headers={"x-thread": str(threading.get_native_id())})
         if mode == "count":
             time.sleep(float(headers.get("x-seconds", "0")))  # keeps the instance busy
             COUNT += 1
