@@ -17,9 +17,11 @@ Two ways to run a call (docs: README, "The subinterpreter tier"):
 * **same-thread** (default): the caller's OS thread switches into the interpreter and
   back (about a microsecond each way with the native helper); best for short hooks.
 * **worker** (plugins the operator marks heavy: policy ``"heavy": true`` or
-  :class:`SubinterpreterSettings` ``heavy``): one host thread per interpreter runs its
-  calls, so two interpreters do plugin work on two cores at once; it costs a thread
-  hand-off per call, which pays off only for hooks with real work (hundreds of µs).
+  :class:`SubinterpreterSettings` ``heavy``): one thread per interpreter runs its calls
+  (a native thread with the helper: the caller waits without the host's GIL; a Python
+  thread with the pure-Python driver), so the caller can stop waiting at the deadline
+  whatever the hook does; it costs a thread hand-off per call (~8 µs with the helper),
+  which pays off only for hooks with real work (hundreds of µs).
 
 Deadlines: at the deadline the native helper's watchdog raises ``HookDeadline`` (a
 BaseException) inside the interpreter; ``time.sleep`` there wakes every 2 ms so it is
