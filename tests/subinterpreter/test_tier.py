@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import ENRICHER, KV_USER, PROBE, probe_request
+from conftest import ENRICHER, KV_USER, PROBE, probe_request, trusted_policy
 from runtime import Runtime, RuntimeConfig
 from runtime.backends.subinterp import SubinterpreterBackend, own_gil, tier_status
 from runtime.errors import PermissionDenied, PluginFailed, PolicyError, ServiceFailure
@@ -131,7 +131,6 @@ def test_interpreters_are_made_ahead_and_reused(make_runtime: Callable[..., Runt
 
 
 def test_every_interpreter_is_destroyed_on_close(driver: str) -> None:
-    from conftest import trusted_policy
     from runtime.backends.subinterp import SubinterpreterSettings
     rt = Runtime(RuntimeConfig(tier="subinterpreter", ephemeral=True, policy=trusted_policy(
         {"probe": {"limits": {"pool_size": 3}}}), subinterpreter=SubinterpreterSettings(driver=driver)))
