@@ -6,10 +6,13 @@ import os
 import threading
 import time
 from pathlib import Path
-
+from typing import Any
 
 from host_abi.errors import ErrorCode
+from runtime import Runtime, RuntimeConfig
+from runtime.api import available_tiers
 from runtime.broker.kv import KVError, KVStore
+from runtime.policy import policy_from_dict
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -86,3 +89,53 @@ class FlakyKV(KVStore):
     def usage(self, ns: str) -> tuple[int, int]:
         self._gate()
         return self.inner.usage(ns)
+
+
+#: Deadline of the faulty plugins: short, so the spin and sleep faults end quickly.
+TIMEOUT_MS = 300
+
+POLICY: dict[str, Any] = {
+    "version": 1,
+    # trusted: the subinterpreter tier takes trusted plugins only (no effect elsewhere).
+    "defaults": {"runtime": "gateway", "trust": "trusted", "limits": {"timeout_ms": TIMEOUT_MS,
+                                                  "memory_limit_bytes": 64 << 20}},
+    "plugins": {
+        # The hooks' own defaults: pre_auth, auth and post_auth fail closed, data collection open.
+        "faulty": {},
+        # The operator chose fail-open for the request hooks and fail-closed for records.
+        "faulty-open": {"fail_policy": {"pre_auth": "open", "post_auth": "open",
+                                        "data_collection": "closed"}},
+        # A crash loop: the breaker opens after 3 broken instances, half-opens after 300 ms.
+        "crashloop": {"limits": {"breaker_failures": 3, "breaker_cooldown_ms": 300}},
+        "steady": {"limits": {"timeout_ms": 5000}},
+    },
+}
+
+
+def _tiers() -> list[str]:
+    """The tiers that run Python plugins here, wasm first when installed."""
+    status = available_tiers()
+    return [t for t in ("wasm", "subinterpreter", "inprocess")
+            if status.get(t, "").startswith("available")]
+
+
+TIERS = _tiers()
+
+
+def new_runtime(tier: str, kv: KVStore | None = None,
+                names: tuple[str, ...] = ("faulty", "faulty-open", "crashloop")) -> Runtime:
+    """A runtime on ``tier`` with faulty loaded under each identity of ``names`` and
+    steady as ``steady`` (the caller closes it)."""
+    rt = Runtime(RuntimeConfig(tier=tier, ephemeral=kv is None, kv=kv,
+                               policy=policy_from_dict(POLICY)))
+    try:
+        if tier == "wasm":
+            from runtime.backends.wasm import WasmBackend
+            rt._backends["wasm"] = WasmBackend(cache_dir=cache_dir())
+        for name in names:
+            rt.load(FAULTY, name=name)
+        rt.load(STEADY, name="steady")
+    except BaseException:
+        rt.close()
+        raise
+    return rt

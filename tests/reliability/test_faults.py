@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from conftest import TIERS, TIMEOUT_MS
 from host_abi.hooks import HOOKS_BY_NAME
-from reliability_helpers import FlakyKV
+from reliability_helpers import TIERS, TIMEOUT_MS, FlakyKV
 from runtime import Runtime
 from runtime.broker.kv import MemoryKV
 from runtime.chain import Chain, HttpRequest, HttpResponse

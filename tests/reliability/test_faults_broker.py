@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import grpc
 import pytest
 
-from conftest import TIERS, new_runtime
+from reliability_helpers import TIERS, new_runtime
 from runtime import Runtime
 from runtime.broker.forwarding import ForwardingServices
 from runtime.wire import microgateway_management_pb2 as mg

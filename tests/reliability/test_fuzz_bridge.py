@@ -19,11 +19,10 @@ import pytest
 from google.protobuf.message import Message
 from hypothesis import given
 
-from conftest import TIERS
 from fuzz_strategies import messages, per_item_settings
 from host_abi.errors import ErrorCode
 from host_abi.hooks import HOOKS, HookSpec
-from reliability_helpers import STEADY, cache_dir
+from reliability_helpers import STEADY, TIERS, cache_dir
 from runtime import Runtime, RuntimeConfig
 from runtime.bridge.servicers import (CONFIG_PROVIDER_SERVICE, PLUGIN_SERVICE,
                                       ConfigProviderServicer, PluginServiceServicer)

@@ -12,8 +12,7 @@ import os
 
 import pytest
 
-from conftest import TIERS
-from reliability_helpers import cache_dir
+from reliability_helpers import TIERS, cache_dir
 from runtime.cli.bench_soak import soak
 
 pytestmark = pytest.mark.soak
