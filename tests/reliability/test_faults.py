@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from host_abi.hooks import HOOKS_BY_NAME
-from reliability_helpers import TIERS, TIMEOUT_MS, FlakyKV
+from reliability_helpers import SUBINTERP_STOPS_LOOPS, TIERS, TIMEOUT_MS, FlakyKV
 from runtime import Runtime
 from runtime.broker.kv import MemoryKV
 from runtime.chain import Chain, HttpRequest, HttpResponse
@@ -44,7 +44,8 @@ FAULTS = [
     Fault("garbage", "BAD_RETURN", False, ("wasm", "subinterpreter", "inprocess")),
     Fault("envelope", "MALFORMED_ENVELOPE", False, ("wasm",)),
     Fault("sleep", "DEADLINE_EXCEEDED", True, ("wasm", "subinterpreter", "inprocess")),
-    Fault("spin", "DEADLINE_EXCEEDED", True, ("wasm", "subinterpreter")),
+    Fault("spin", "DEADLINE_EXCEEDED", True,
+          ("wasm", "subinterpreter") if SUBINTERP_STOPS_LOOPS else ("wasm",)),
     Fault("trap", "SANDBOX_BROKEN", True, ("wasm",)),
     Fault("exit", "SANDBOX_BROKEN", True, ("wasm",)),
 ]
