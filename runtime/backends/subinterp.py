@@ -413,11 +413,12 @@ class _PluginState:
 
         def watch() -> None:  # a quarantined interpreter that stops after all is destroyed
             pending.done.wait()
-            runner.stop()
+            destroyed = self.backend.collect_and_destroy(interp, runner)
             with self.lock:
                 self.quarantine = [q for q in self.quarantine if q[0] is not interp]
                 self.stats.reclaimed += 1
-            self.destroy(interp)
+                if destroyed:
+                    self.stats.interpreters_destroyed += 1
         threading.Thread(target=watch, name=f"subinterp-quarantine-{self.identity}", daemon=True).start()
 
 
@@ -570,6 +571,8 @@ class SubinterpreterBackend(Backend):
         self._retired: list[_PluginState] = []
         self._interps: "dict[int, _Interp]" = {}
         self._lock = threading.Lock()
+        #: Held while an interpreter is collected or destroyed (re-entrant: the one does the other).
+        self._close_lock = threading.RLock()
         self._closed = False
         _BACKENDS.add(self)
         if not _ATEXIT_REGISTERED:
@@ -592,12 +595,29 @@ class SubinterpreterBackend(Backend):
             self._interps[id(interp)] = interp
 
     def destroy(self, interp: _Interp) -> None:
-        with self._lock:
-            self._interps.pop(id(interp), None)
-        try:
-            interp.close()
-        except RuntimeError:
-            log.exception("destroying a subinterpreter failed")
+        """Destroy ``interp`` once: of two threads that destroy it (a quarantine's watcher
+        and ``shutdown``), only the first does, and never while the other collects it."""
+        with self._close_lock:
+            with self._lock:
+                owned = self._interps.pop(id(interp), None) is not None
+            if not owned:
+                return
+            try:
+                interp.close()
+            except RuntimeError:
+                log.exception("destroying a subinterpreter failed")
+
+    def collect_and_destroy(self, interp: _Interp, runner: Any) -> bool:
+        """Collect a finished overrunning call and destroy its interpreter, unless
+        ``shutdown`` destroyed it first (False)."""
+        with self._close_lock:
+            with self._lock:
+                alive = id(interp) in self._interps
+            if not alive:
+                return False
+            runner.stop()
+            self.destroy(interp)
+            return True
 
     @property
     def driver_name(self) -> str:
