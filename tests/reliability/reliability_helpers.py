@@ -122,7 +122,7 @@ def _tiers() -> list[str]:
 TIERS = _tiers()
 #: The subinterpreter tier stops a pure-Python busy loop at its deadline only with its
 #: native helper; the pure-Python driver (where the helper was not built) cannot.
-SUBINTERP_STOPS_LOOPS = "native helper" in available_tiers().get("subinterpreter", "")
+SUBINTERP_STOPS_LOOPS = "pure-Python driver" not in available_tiers().get("subinterpreter", "pure-Python driver")
 
 
 def new_runtime(tier: str, kv: KVStore | None = None,
