@@ -206,7 +206,9 @@ def test_two_gateways_on_one_redis_admit_exactly_the_limit(upstream: Server, red
     kv_url = f"{redis_url}?prefix={unique_name('gw')}:"
     config = {"upstream": upstream.url,
               "runtime": {"tier": "wasm", "kv_url": kv_url, "events_url": kv_url},
-              "policy": {"version": 1, "defaults": {"limits": {"pool_size": 2}}},
+              # 40 requests at once per gateway queue for 2 instances: a generous deadline,
+              # or on a busy machine a queued call times out and pre_auth fails open (200)
+              "policy": {"version": 1, "defaults": {"limits": {"pool_size": 2, "timeout_ms": 60000}}},
               "plugins": {"rate_limiter": {"path": str(EXAMPLES / "rate_limiter"),
                                            "config": {"limit": limit, "window_seconds": 600}}},
               "chain": {"pre_auth": ["rate_limiter"]}}

@@ -6,6 +6,7 @@ travel over the broker into the outer runtime's services."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,11 @@ from gohost import ALL_HOOKS
 
 
 def test_process_tier_runs_runtime_serve(tmp_path: Path) -> None:
+    # built first, as `runtime package` does: a cold build inside `runtime serve` can
+    # take longer than the go-plugin handshake timeout on a busy 2-core machine
+    build = subprocess.run([sys.executable, "-m", "runtime.cli.main", "build", str(ALL_HOOKS)],
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stdout + build.stderr
     plugin = tmp_path / "served"
     plugin.mkdir()
     (plugin / "plugin-manifest.json").write_text(json.dumps({
