@@ -45,20 +45,3 @@ def make_go_plugin(tmp_path: Path, go_bin: Path) -> Callable[..., Path]:
         return directory
 
     return make
-
-
-def children_named(name: str) -> list[int]:
-    """Live (not zombie) processes called ``name`` whose parent is this process."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        if comm == name[:15] and int(fields[1]) == os.getpid() and fields[0] != "Z":
-            found.append(int(entry))
-    return found

@@ -10,7 +10,7 @@ from typing import Callable
 from runtime import Runtime, RuntimeConfig
 from runtime.chain import Chain, HttpRequest, HttpResponse
 
-from conftest import children_named
+from gohost import children_named
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from runtime import Runtime, RuntimeConfig
 
-from conftest import children_named
+from gohost import children_named
 from gohost import ALL_HOOKS
 
 

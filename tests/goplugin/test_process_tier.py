@@ -19,7 +19,7 @@ from runtime import Runtime, RuntimeConfig
 from runtime.backends import process as process_tier
 from runtime.errors import ManifestError, PluginRuntimeError
 
-from conftest import children_named
+from gohost import children_named
 
 POST_AUTH = {"request": {"method": "POST", "path": "/v1/chat", "headers": {"a": "b"}}, "app_id": "7"}
 
