@@ -17,13 +17,8 @@ import pytest
 
 from runtime import Runtime, RuntimeConfig
 from runtime.backends.subinterp import SubinterpreterSettings, driver_names
-from runtime.policy import policy_from_dict
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-PROBE = HERE / "plugins" / "probe"
-ENRICHER = REPO / "examples" / "request_enricher"
-KV_USER = REPO / "tests" / "plugins" / "kv_user"
+from subinterp_helpers import ENRICHER, HERE, KV_USER, PROBE, REPO, probe_request, trusted_policy  # noqa: F401
 
 HAS_SUBINTERPRETERS = bool(importlib.util.find_spec("_interpreters") or
                            importlib.util.find_spec("_xxsubinterpreters"))
@@ -42,11 +37,6 @@ def driver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def trusted_policy(plugins: dict[str, Any] | None = None) -> Any:
-    return policy_from_dict({"version": 1, "defaults": {"trust": "trusted"}, "plugins": plugins or {}},
-                            "(test policy)")
-
-
 @pytest.fixture
 def make_runtime() -> Iterator[Callable[..., Runtime]]:
     made: list[Runtime] = []
@@ -61,7 +51,3 @@ def make_runtime() -> Iterator[Callable[..., Runtime]]:
     yield make
     for rt in made:
         rt.close()
-
-
-def probe_request(**headers: str) -> dict[str, Any]:
-    return {"request": {"method": "GET", "path": "/", "headers": headers}, "app_id": "1"}

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import PROBE, probe_request
+from subinterp_helpers import PROBE, probe_request
 from runtime import Runtime
 from runtime.backends.subinterp import SubinterpreterBackend, SubinterpreterStatistics, own_gil
 from runtime.errors import DeadlineExceeded, TierUnavailable

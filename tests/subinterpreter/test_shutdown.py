@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import HERE, REPO
+from subinterp_helpers import HERE, REPO
 from runtime.backends.subinterp import own_gil
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 _PRELUDE = f"""
 import sys, time
 sys.path.insert(0, {str(HERE)!r})
-from conftest import PROBE, ENRICHER, probe_request, trusted_policy
+from subinterp_helpers import PROBE, ENRICHER, probe_request, trusted_policy
 from runtime import Runtime, RuntimeConfig
 from runtime.backends.subinterp import SubinterpreterSettings
 from runtime.errors import DeadlineExceeded

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import ENRICHER, KV_USER, PROBE, probe_request, trusted_policy
+from subinterp_helpers import ENRICHER, KV_USER, PROBE, probe_request, trusted_policy
 from runtime import Runtime, RuntimeConfig
 from runtime.backends.subinterp import SubinterpreterBackend, own_gil, tier_status
 from runtime.errors import PermissionDenied, PluginFailed, PolicyError, ServiceFailure
@@ -74,7 +74,7 @@ def test_host_calls_reach_the_broker_with_its_permission_checks(driver: str,
 
 
 def test_an_op_the_plugin_was_not_granted_is_refused(make_runtime: Callable[..., Runtime]) -> None:
-    from conftest import REPO
+    from subinterp_helpers import REPO
     rt = make_runtime()
     rt.load(REPO / "tests" / "plugins" / "kv_not_requested")
     with Runtime(RuntimeConfig(tier="inprocess", ephemeral=True)) as ref:
